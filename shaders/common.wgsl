@@ -1,0 +1,98 @@
+// Shared numerics, prepended to every kernel (WGSL has no #include).
+//
+// WGSL lets the compiler assume that no value is infinite or NaN, and Mesa's
+// drivers act on it. So special values are recognised by their bit patterns,
+// and no formula here relies on exp() overflowing or on NaN comparisons.
+// The driver's own exp() is allowed an error of 3 + 2|x| ULP; it is not used.
+
+const F32_INF_BITS: u32 = 0x7f800000u;
+const F32_ABS_MASK: u32 = 0x7fffffffu;
+const F32_SIGN_MASK: u32 = 0x80000000u;
+const F32_NEG_INF_BITS: u32 = 0xff800000u;
+const F32_QNAN_BITS: u32 = 0x7fc00000u;
+const F32_MAX: f32 = 3.40282347e38;
+
+// Threads per workgroup for every kernel (the WebGPU minimum limit).
+const WG_SIZE: u32 = 256u;
+
+// ln(2) split for Cody–Waite reduction: LN2_HI has 9 significant bits, so
+// n * LN2_HI is exact for |n| < 2^15 and d - n * LN2_HI is exact.
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const LOG2E: f32 = 1.44269504;
+
+fn is_nan_bits(b: u32) -> bool {
+    return (b & F32_ABS_MASK) > F32_INF_BITS;
+}
+
+fn is_finite_bits(b: u32) -> bool {
+    return (b & F32_ABS_MASK) < F32_INF_BITS;
+}
+
+fn qnan() -> f32 {
+    return bitcast<f32>(F32_QNAN_BITS);
+}
+
+// 2^k for -126 <= k <= 127, built from its bits.
+fn pow2i(k: i32) -> f32 {
+    return bitcast<f32>(u32(k + 127) << 23u);
+}
+
+// exp(r) - 1 for |r| <= 0.7 (Taylor to degree 11: truncation below 2^-30
+// relative). Coefficients are 1/k!, k = 11 down to 2.
+fn expm1_poly(r: f32) -> f32 {
+    var q = 2.505210839e-08;
+    q = fma(q, r, 2.755731922e-07);
+    q = fma(q, r, 2.755731922e-06);
+    q = fma(q, r, 2.480158730e-05);
+    q = fma(q, r, 1.984126984e-04);
+    q = fma(q, r, 1.388888889e-03);
+    q = fma(q, r, 8.333333333e-03);
+    q = fma(q, r, 4.166666667e-02);
+    q = fma(q, r, 1.666666667e-01);
+    q = fma(q, r, 5.000000000e-01);
+    return fma(q * r, r, r);
+}
+
+// exp(dh + dl), where dl is a small correction (|dl| <= 2^-8) carrying the
+// bits of the argument that do not fit in dh. Valid for dh <= 88; returns 0
+// below -104 (beneath the smallest subnormal). About 1 ULP.
+fn exp_hl(dh: f32, dl: f32) -> f32 {
+    if (dh < -104.0) {
+        return 0.0;
+    }
+    let n = round(dh * LOG2E);
+    // dh - n*LN2_HI is exact (see LN2_HI); the rest carries a tiny error.
+    let r = ((dh - n * LN2_HI) - n * LN2_LO) + dl;
+    let p = 1.0 + expm1_poly(r);
+    // Scale by 2^n in two exact steps so that 2^n itself never leaves the
+    // normal range (n runs from -151 to 127).
+    let ni = i32(n);
+    let n1 = ni / 2;
+    let n2 = ni - n1;
+    return (p * pow2i(n1)) * pow2i(n2);
+}
+
+// exp(a - b) for finite a, b with a <= b + 64, accurate to about 1 ULP even
+// where a - b is not representable in f32 (exp would amplify that rounding
+// by |a - b|, e.g. 16 ULP at a - b = -24).
+fn exp_diff(a: f32, b: f32) -> f32 {
+    // Anything more than 128 below b underflows; clamping keeps a - b finite.
+    let a1 = max(a, b - 128.0);
+    if (abs(b) >= 256.0) {
+        // Here a1 lies within a factor of two of b, so a1 - b is exact (Sterbenz).
+        return exp_hl(a1 - b, 0.0);
+    }
+    // |a1|, |b| < 448: split each into a multiple of 2^-8 and an exact
+    // remainder; the high parts subtract exactly, the low parts carry an
+    // error near 2^-34.
+    let ah = round(a1 * 256.0) * 0.00390625;
+    let bh = round(b * 256.0) * 0.00390625;
+    return exp_hl(ah - bh, (a1 - ah) - (b - bh));
+}
+
+// Linear invocation index; dispatches wider than the per-dimension workgroup
+// limit are folded into y.
+fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * WG_SIZE;
+}

@@ -1,0 +1,31 @@
+// Keras relu(x, negative_slope, max_value, threshold):
+//   pos = x if x > threshold else 0;  pos = clip(pos, 0, max_value) if set;
+//   result = pos - negative_slope * max(threshold - x, 0)
+// Parameters come from the uniform `params` (one pipeline for all values).
+fn activate(x: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    if (is_nan_bits(b)) {
+        return x;
+    }
+    let t = params.threshold;
+    let slope = params.negative_slope;
+    let neg_inf = b == F32_NEG_INF_BITS;
+    let above = !neg_inf && (b == F32_INF_BITS || x > t);
+    var pos = select(0.0, x, above);
+    if (params.has_max != 0u) {
+        pos = min(max(pos, 0.0), params.max_value);
+    }
+    if (above || slope == 0.0) {
+        return pos;
+    }
+    // x <= threshold, so pos == 0 (max_value >= 0 is checked on the host).
+    if (neg_inf) {
+        // -slope * inf
+        return select(bitcast<f32>(F32_NEG_INF_BITS), bitcast<f32>(F32_INF_BITS), slope < 0.0);
+    }
+    // Halve first when t - x could overflow; scaling by 2 is exact.
+    if (max(abs(t), abs(x)) >= 1.0e38) {
+        return pos - (slope * (0.5 * t - 0.5 * x)) * 2.0;
+    }
+    return pos - slope * (t - x);
+}

@@ -1,0 +1,36 @@
+// Pass 2 of softmax: out = exp(x - m) / s with the row's (m, s) from pass 1.
+
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(2) var<uniform> sp: SoftmaxParams;
+@group(0) @binding(3) var<storage, read> stats: array<vec2<f32>>;
+
+fn normalize(x: f32, i: u32) -> f32 {
+    let plane = sp.len * sp.inner;
+    let o = i / plane;
+    let row = o * sp.inner + (i - o * plane) % sp.inner;
+    let st = stats[row];
+    if (bitcast<u32>(st.y) == 0u) {
+        return qnan();
+    }
+    if (bitcast<u32>(x) == F32_NEG_INF_BITS) {
+        return 0.0;
+    }
+    return exp_diff(x, st.x) / st.y;
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i < sp.total) {
+        dst[i] = normalize(src[i], i);
+    }
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn main_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i < sp.total) {
+        dst[i] = normalize(dst[i], i);
+    }
+}

@@ -1,0 +1,102 @@
+// Pass 1 of softmax: per row, the maximum m of its finite entries and
+// s = sum(exp(x - m)). Stored as (m, s); s = 0 marks a row whose result is all
+// NaN (it holds a NaN or +inf, or has no finite entry). -inf entries add 0.
+
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> stats: array<vec2<f32>>;
+@group(0) @binding(2) var<uniform> sp: SoftmaxParams;
+
+var<workgroup> red_max: array<f32, WG_SIZE>;
+var<workgroup> red_sum: array<f32, WG_SIZE>;
+var<workgroup> red_bad: array<u32, WG_SIZE>;
+
+// Contiguous rows (inner == 1): one workgroup per row, threads stride the
+// row so loads are coalesced, then a tree reduction in workgroup memory.
+@compute @workgroup_size(WG_SIZE)
+fn rows(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let row = wid.x + wid.y * nwg.x;
+    if (row >= sp.outer) {
+        return;
+    }
+    let t = lid.x;
+    let base = row * sp.len;
+
+    var m = -F32_MAX;
+    var bad = 0u;
+    for (var k = t; k < sp.len; k += WG_SIZE) {
+        let x = src[base + k];
+        let b = bitcast<u32>(x);
+        if (is_finite_bits(b)) {
+            m = max(m, x);
+        } else if (b != F32_NEG_INF_BITS) {
+            bad = 1u;
+        }
+    }
+    red_max[t] = m;
+    red_bad[t] = bad;
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if (t < s) {
+            red_max[t] = max(red_max[t], red_max[t + s]);
+            red_bad[t] = red_bad[t] | red_bad[t + s];
+        }
+        workgroupBarrier();
+    }
+    let mx = red_max[0];
+
+    var acc = acc_new();
+    for (var k = t; k < sp.len; k += WG_SIZE) {
+        let x = src[base + k];
+        if (is_finite_bits(bitcast<u32>(x))) {
+            acc_add(&acc, exp_diff(x, mx));
+        }
+    }
+    red_sum[t] = acc_total(acc);
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if (t < s) {
+            red_sum[t] = red_sum[t] + red_sum[t + s];
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u) {
+        stats[row] = vec2<f32>(mx, select(red_sum[0], 0.0, red_bad[0] != 0u));
+    }
+}
+
+// Strided rows (inner > 1): one thread per row; neighbouring threads walk
+// neighbouring columns, so loads stay coalesced without a transpose.
+@compute @workgroup_size(WG_SIZE)
+fn cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = flat_index(gid, nwg);
+    if (row >= sp.outer * sp.inner) {
+        return;
+    }
+    let o = row / sp.inner;
+    let base = o * sp.len * sp.inner + (row - o * sp.inner);
+    let stride = sp.inner;
+
+    var m = -F32_MAX;
+    var bad = false;
+    for (var k = 0u; k < sp.len; k++) {
+        let x = src[base + k * stride];
+        let b = bitcast<u32>(x);
+        if (is_finite_bits(b)) {
+            m = max(m, x);
+        } else if (b != F32_NEG_INF_BITS) {
+            bad = true;
+        }
+    }
+    var acc = acc_new();
+    for (var k = 0u; k < sp.len; k++) {
+        let x = src[base + k * stride];
+        if (is_finite_bits(bitcast<u32>(x))) {
+            acc_add(&acc, exp_diff(x, m));
+        }
+    }
+    stats[row] = vec2<f32>(m, select(acc_total(acc), 0.0, bad));
+}

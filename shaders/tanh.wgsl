@@ -1,0 +1,28 @@
+// tanh(x) for every f32 x, without the driver's tanh (NaN past |x| ~ 88.7 on
+// several backends) and without cancellation near 0.
+fn activate(x: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    let ab = b & F32_ABS_MASK;
+    if (ab > F32_INF_BITS) {
+        return x;
+    }
+    let sign = bitcast<f32>((b & F32_SIGN_MASK) | 0x3f800000u); // +-1
+    // |x| > 9.1: tanh rounds to +-1 (also covers +-inf).
+    if (ab > 0x41119999u) {
+        return sign;
+    }
+    // |x| < 2^-12: tanh(x) = x to within half an ULP; returning x keeps -0
+    // and subnormals bit-exact.
+    if (ab < 0x39800000u) {
+        return x;
+    }
+    let a = bitcast<f32>(ab);
+    if (a < 0.35) {
+        // tanh(a) = m / (m + 2) with m = expm1(2a); 2a is exact.
+        let m = expm1_poly(2.0 * a);
+        return sign * (m / (m + 2.0));
+    }
+    // a >= 0.35: e = exp(-2a) < 0.5, so 1 - e does not cancel.
+    let e = exp_hl(-2.0 * a, 0.0);
+    return sign * ((1.0 - e) / (1.0 + e));
+}

@@ -1,0 +1,220 @@
+//! The context: adapter, device, queue, limits, pipelines and staging buffer,
+//! set up once.
+
+use crate::kernels::Registry;
+use crate::{Error, Result};
+use std::sync::{Arc, Mutex};
+
+/// How to pick the adapter. `Default` honours `WGPU_BACKEND` and
+/// `WGPU_ADAPTER_NAME`.
+#[derive(Clone, Debug, Default)]
+pub struct ContextOptions {
+    /// Backends to consider; `None` reads `WGPU_BACKEND` (all when unset).
+    pub backends: Option<wgpu::Backends>,
+    /// Case-insensitive substring of the adapter name; `None` reads
+    /// `WGPU_ADAPTER_NAME` (any when unset).
+    pub adapter_name: Option<String>,
+    /// Caps the storage-binding size wgact uses (bytes), e.g. to exercise the
+    /// code that splits large tensors across bindings. `None`: the device limit.
+    pub max_binding_size: Option<u64>,
+}
+
+/// One adapter as `wgact info` reports it.
+#[derive(Clone, Debug)]
+pub struct AdapterSummary {
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+}
+
+/// Device, queue and every pipeline, set up once and shared by all ops.
+///
+/// `Context` is `Send + Sync`: ops may run from several threads at once.
+///
+/// ```no_run
+/// let ctx = wgact::Context::new()?;
+/// let x = ctx.upload(&[-1.0, 0.0, 2.0], &[3])?;
+/// let y = ctx.sigmoid(&x)?;
+/// println!("{:?}", ctx.read(&y)?);
+/// # Ok::<(), wgact::Error>(())
+/// ```
+pub struct Context {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    info: Option<wgpu::AdapterInfo>,
+    pub(crate) limits: wgpu::Limits,
+    pub(crate) max_binding: u64,
+    pub(crate) kernels: Registry,
+    /// Reused readback buffer; the lock is held from copy to unmap, so it is
+    /// never reused before its previous map has resolved.
+    pub(crate) staging: Mutex<Option<wgpu::Buffer>>,
+}
+
+fn backends_from(opts: &ContextOptions) -> wgpu::Backends {
+    opts.backends
+        .or_else(wgpu::Backends::from_env)
+        .unwrap_or(wgpu::Backends::all())
+}
+
+fn name_filter(opts: &ContextOptions) -> Option<String> {
+    opts.adapter_name
+        .clone()
+        .or_else(|| std::env::var("WGPU_ADAPTER_NAME").ok())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_lowercase())
+}
+
+fn instance(backends: wgpu::Backends) -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = backends;
+    wgpu::Instance::new(desc)
+}
+
+/// Lower is better: real GPUs before software ones, Vulkan before GL.
+fn rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
+    let ty = match info.device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    };
+    let be = match info.backend {
+        wgpu::Backend::Vulkan => 0,
+        wgpu::Backend::Metal => 1,
+        wgpu::Backend::Dx12 => 2,
+        wgpu::Backend::Gl => 3,
+        _ => 4,
+    };
+    (ty, be)
+}
+
+/// A one-line description of an adapter.
+pub fn describe(info: &wgpu::AdapterInfo) -> String {
+    format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type)
+}
+
+/// Every adapter on the backends selected by `opts` (names are not filtered).
+pub fn enumerate_adapters(opts: &ContextOptions) -> Vec<AdapterSummary> {
+    let inst = instance(backends_from(opts));
+    let mut v: Vec<AdapterSummary> = pollster::block_on(inst.enumerate_adapters(backends_from(opts)))
+        .into_iter()
+        .map(|a| AdapterSummary { info: a.get_info(), limits: a.limits() })
+        .collect();
+    v.sort_by_key(|a| rank(&a.info));
+    v
+}
+
+impl Context {
+    /// A context on the best adapter, honouring `WGPU_BACKEND` and
+    /// `WGPU_ADAPTER_NAME`.
+    pub fn new() -> Result<Self> {
+        Self::with_options(ContextOptions::default())
+    }
+
+    /// A context on the adapter chosen by `opts`, with the adapter's own limits.
+    pub fn with_options(opts: ContextOptions) -> Result<Self> {
+        let backends = backends_from(&opts);
+        let name = name_filter(&opts);
+        let inst = instance(backends);
+        let mut adapters = pollster::block_on(inst.enumerate_adapters(backends));
+        let seen: Vec<String> = adapters.iter().map(|a| describe(&a.get_info())).collect();
+        adapters.retain(|a| match &name {
+            Some(n) => a.get_info().name.to_lowercase().contains(n),
+            None => true,
+        });
+        adapters.sort_by_key(|a| rank(&a.get_info()));
+        let Some(adapter) = adapters.into_iter().next() else {
+            return Err(Error::NoAdapter {
+                backends: format!("{backends:?}"),
+                name,
+                seen,
+            });
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("wgact"),
+            required_features: wgpu::Features::empty(),
+            // The adapter's own limits, not wgpu's small defaults.
+            required_limits: adapter.limits(),
+            ..Default::default()
+        }))?;
+        // Everything wgact does runs inside error scopes; anything that still
+        // escapes is reported rather than aborting the process.
+        device.on_uncaptured_error(Arc::new(|e| eprintln!("wgact: uncaptured wgpu error: {e}")));
+        Self::build(device, queue, Some(adapter.get_info()), opts.max_binding_size)
+    }
+
+    /// A context on a device the caller already owns (shared, not copied).
+    /// Pipelines are built on it once; the caller's error handler is left alone.
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Result<Self> {
+        Self::build(device, queue, None, None)
+    }
+
+    fn build(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: Option<wgpu::AdapterInfo>,
+        cap: Option<u64>,
+    ) -> Result<Self> {
+        let limits = device.limits();
+        let kernels = scoped(&device, || Registry::new(&device))?;
+        let align = limits.min_storage_buffer_offset_alignment.max(4) as u64;
+        let mut max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        if let Some(c) = cap {
+            max_binding = max_binding.min(c);
+        }
+        // Whole multiples of the offset alignment, so chunks can start anywhere.
+        max_binding = (max_binding / align * align).max(align);
+        Ok(Context {
+            device,
+            queue,
+            info,
+            limits,
+            max_binding,
+            kernels,
+            staging: Mutex::new(None),
+        })
+    }
+
+    /// The device.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+    /// The queue.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
+    }
+    /// The adapter, when wgact chose it (`None` for [`Context::from_device`]).
+    pub fn adapter_info(&self) -> Option<&wgpu::AdapterInfo> {
+        self.info.as_ref()
+    }
+    /// The device's limits.
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.limits
+    }
+    /// A one-line description of the adapter.
+    pub fn describe(&self) -> String {
+        match &self.info {
+            Some(i) => describe(i),
+            None => "caller-provided device".to_string(),
+        }
+    }
+
+    /// Runs `f` inside validation and out-of-memory error scopes.
+    pub(crate) fn scoped<T>(&self, f: impl FnOnce() -> T) -> Result<T> {
+        scoped(&self.device, f)
+    }
+}
+
+/// Runs `f` with wgpu errors captured and returned instead of handed to the
+/// device's uncaptured-error handler.
+pub(crate) fn scoped<T>(device: &wgpu::Device, f: impl FnOnce() -> T) -> Result<T> {
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let out = f();
+    let e1 = pollster::block_on(oom.pop());
+    let e2 = pollster::block_on(validation.pop());
+    match e1.or(e2) {
+        Some(e) => Err(Error::Gpu(e.to_string())),
+        None => Ok(out),
+    }
+}

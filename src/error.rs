@@ -1,0 +1,71 @@
+//! The one error type of wgact.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in wgact. No user input makes wgact panic;
+/// it returns one of these instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No adapter matched the requested backends / name.
+    #[error("no GPU adapter found (backends: {backends}{}); adapters seen: {}",
+        .name.as_ref().map(|n| format!(", name contains {n:?}")).unwrap_or_default(),
+        if .seen.is_empty() { "none".to_string() } else { .seen.join("; ") })]
+    NoAdapter {
+        backends: String,
+        name: Option<String>,
+        seen: Vec<String>,
+    },
+    /// The adapter refused to create a device.
+    #[error("could not create a device: {0}")]
+    RequestDevice(#[from] wgpu::RequestDeviceError),
+    /// The data length does not match the product of the shape.
+    #[error("shape {shape:?} holds {expected} elements but {got} were given")]
+    ShapeMismatch {
+        shape: Vec<usize>,
+        expected: usize,
+        got: usize,
+    },
+    /// Two tensors that must have the same shape do not.
+    #[error("shapes differ: {a:?} vs {b:?}")]
+    ShapesDiffer { a: Vec<usize>, b: Vec<usize> },
+    /// An axis outside `-rank..rank`.
+    #[error("axis {axis} is out of range for a tensor of rank {rank}")]
+    AxisOutOfRange { axis: isize, rank: usize },
+    /// An activation parameter that has no meaning (NaN, negative max_value...).
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParameter {
+        name: &'static str,
+        value: f32,
+        reason: &'static str,
+    },
+    /// A tensor larger than the device (or wgact) can handle.
+    #[error("tensor too large: {what} needs {needed} but the limit is {limit}")]
+    TooLarge {
+        what: &'static str,
+        needed: u64,
+        limit: u64,
+    },
+    /// A validation or out-of-memory error reported by wgpu.
+    #[error("GPU error: {0}")]
+    Gpu(String),
+    /// Reading a result back from the GPU failed.
+    #[error("GPU readback failed: {0}")]
+    Readback(String),
+    /// A file could not be read or written.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `.npy` file that wgact cannot use.
+    #[error("{}: {reason}", .path.display())]
+    Npy { path: PathBuf, reason: String },
+    /// An unknown activation name.
+    #[error("unknown activation {0:?} (expected one of: sigmoid, relu, tanh, softmax)")]
+    UnknownActivation(String),
+}
+
+/// `Result` with wgact's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

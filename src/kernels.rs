@@ -1,0 +1,125 @@
+//! The WGSL kernels and the pipeline registry: every pipeline is built once,
+//! when the [`Context`](crate::Context) is made, and reused for every
+//! parameter value (parameters travel in uniforms).
+
+/// A compute kernel: one WGSL module and one entry point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    Sigmoid,
+    SigmoidInPlace,
+    Tanh,
+    TanhInPlace,
+    Relu,
+    ReluInPlace,
+    /// Softmax pass 1 for contiguous rows (axis is the last non-trivial one).
+    SoftmaxStatsRows,
+    /// Softmax pass 1 for strided rows.
+    SoftmaxStatsCols,
+    /// Softmax pass 2.
+    SoftmaxNorm,
+    SoftmaxNormInPlace,
+}
+
+macro_rules! shader {
+    ($($file:literal),+) => {
+        concat!($(include_str!(concat!("../shaders/", $file)), "\n"),+)
+    };
+}
+
+/// Full WGSL source of each module (WGSL has no `#include`, so the shared
+/// numerics in `common.wgsl` are prepended).
+pub mod sources {
+    pub const SIGMOID: &str = shader!("common.wgsl", "sigmoid.wgsl", "elementwise.wgsl");
+    pub const TANH: &str = shader!("common.wgsl", "tanh.wgsl", "elementwise.wgsl");
+    pub const RELU: &str = shader!("common.wgsl", "relu.wgsl", "elementwise.wgsl");
+    pub const SOFTMAX_STATS: &str =
+        shader!("common.wgsl", "softmax_common.wgsl", "softmax_stats.wgsl");
+    pub const SOFTMAX_NORM: &str =
+        shader!("common.wgsl", "softmax_common.wgsl", "softmax_norm.wgsl");
+    /// Every module, with a name, for validation.
+    pub const ALL: [(&str, &str); 5] = [
+        ("sigmoid", SIGMOID),
+        ("tanh", TANH),
+        ("relu", RELU),
+        ("softmax_stats", SOFTMAX_STATS),
+        ("softmax_norm", SOFTMAX_NORM),
+    ];
+}
+
+impl Kernel {
+    /// Every kernel.
+    pub const ALL: [Kernel; 10] = [
+        Kernel::Sigmoid,
+        Kernel::SigmoidInPlace,
+        Kernel::Tanh,
+        Kernel::TanhInPlace,
+        Kernel::Relu,
+        Kernel::ReluInPlace,
+        Kernel::SoftmaxStatsRows,
+        Kernel::SoftmaxStatsCols,
+        Kernel::SoftmaxNorm,
+        Kernel::SoftmaxNormInPlace,
+    ];
+
+    /// (module name, WGSL source, entry point).
+    pub fn source(self) -> (&'static str, &'static str, &'static str) {
+        use Kernel::*;
+        let (name, src) = match self {
+            Sigmoid | SigmoidInPlace => ("sigmoid", sources::SIGMOID),
+            Tanh | TanhInPlace => ("tanh", sources::TANH),
+            Relu | ReluInPlace => ("relu", sources::RELU),
+            SoftmaxStatsRows | SoftmaxStatsCols => ("softmax_stats", sources::SOFTMAX_STATS),
+            SoftmaxNorm | SoftmaxNormInPlace => ("softmax_norm", sources::SOFTMAX_NORM),
+        };
+        let entry = match self {
+            SigmoidInPlace | TanhInPlace | ReluInPlace | SoftmaxNormInPlace => "main_inplace",
+            SoftmaxStatsRows => "rows",
+            SoftmaxStatsCols => "cols",
+            _ => "main",
+        };
+        (name, src, entry)
+    }
+}
+
+/// Pipelines for every [`Kernel`], built once.
+pub(crate) struct Registry {
+    pipelines: Vec<wgpu::ComputePipeline>,
+}
+
+impl Registry {
+    /// Compiles every module once and builds every pipeline. Call inside an
+    /// error scope: a broken shader shows up as a validation error.
+    pub(crate) fn new(device: &wgpu::Device) -> Self {
+        let modules: Vec<(&str, wgpu::ShaderModule)> = sources::ALL
+            .iter()
+            .map(|(name, src)| {
+                let m = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(name),
+                    source: wgpu::ShaderSource::Wgsl((*src).into()),
+                });
+                (*name, m)
+            })
+            .collect();
+        let pipelines = Kernel::ALL
+            .iter()
+            .map(|k| {
+                let (name, _, entry) = k.source();
+                let module = &modules.iter().find(|(n, _)| *n == name).expect("module").1;
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            })
+            .collect();
+        Registry { pipelines }
+    }
+
+    pub(crate) fn get(&self, k: Kernel) -> &wgpu::ComputePipeline {
+        // Kernel::ALL lists the variants in declaration order.
+        &self.pipelines[k as usize]
+    }
+}

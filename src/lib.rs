@@ -1,0 +1,37 @@
+//! # wgact
+//!
+//! Neural-network activations — Keras' `sigmoid`, `relu`, `tanh` and
+//! `softmax`, with Keras semantics — as WGSL compute shaders on any GPU
+//! through wgpu, held to a CPU reference computed in f64.
+//!
+//! ```no_run
+//! use wgact::{Context, Relu};
+//! let ctx = Context::new()?;                       // honours WGPU_BACKEND / WGPU_ADAPTER_NAME
+//! let x = ctx.upload(&[-3.0, -1.0, 0.5, 8.0], &[2, 2])?;
+//! let y = ctx.relu(&x, &Relu::new().negative_slope(0.1).max_value(6.0))?;
+//! let p = ctx.softmax(&y, -1)?;                    // chained on the GPU, no readback
+//! println!("{:?}", ctx.read(&p)?);
+//! # Ok::<(), wgact::Error>(())
+//! ```
+//!
+//! Special values: every op maps NaN to NaN; results that are subnormal may
+//! be flushed to ±0 by the device; every other result is within the ULP
+//! bounds documented in the README of [`cpu::reference`].
+
+pub mod activation;
+pub mod context;
+pub mod cpu;
+pub mod error;
+pub mod kernels;
+pub mod npy;
+mod ops;
+pub mod shape;
+pub mod tensor;
+pub mod ulp;
+pub mod verify;
+
+pub use activation::{Activation, Relu};
+pub use context::{Context, ContextOptions};
+pub use error::{Error, Result};
+pub use tensor::Tensor;
+pub use wgpu;

@@ -1,0 +1,135 @@
+//! The ops: argument checks, then dispatch. Each op records into a command
+//! encoder; the convenience methods submit it at once.
+
+mod elementwise;
+mod softmax;
+
+use crate::{Activation, Context, Error, Relu, Result, Tensor};
+use wgpu::util::DeviceExt;
+
+impl Context {
+    /// Records `act` applied to `x` into `encoder`, writing `out` (or `x`
+    /// itself when `out` is `None`). Nothing is submitted: the caller submits
+    /// `encoder` when it likes, so many ops can share one submission.
+    pub fn encode(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        act: &Activation,
+        x: &Tensor,
+        out: Option<&Tensor>,
+    ) -> Result<()> {
+        act.validate()?;
+        if let Some(o) = out {
+            if o.shape() != x.shape() {
+                return Err(Error::ShapesDiffer {
+                    a: x.shape().to_vec(),
+                    b: o.shape().to_vec(),
+                });
+            }
+        }
+        self.scoped(|| match act {
+            Activation::Softmax { axis } => softmax::encode(self, encoder, *axis, x, out),
+            _ => elementwise::encode(self, encoder, act, x, out),
+        })?
+    }
+
+    fn run(&self, act: &Activation, x: &Tensor, out: Option<&Tensor>) -> Result<()> {
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some(act.name()),
+        });
+        self.encode(&mut enc, act, x, out)?;
+        self.scoped(|| self.queue.submit([enc.finish()]))?;
+        Ok(())
+    }
+
+    /// `act(x)` as a new tensor.
+    pub fn apply(&self, act: &Activation, x: &Tensor) -> Result<Tensor> {
+        act.validate()?;
+        let out = self.zeros(x.shape())?;
+        self.run(act, x, Some(&out))?;
+        Ok(out)
+    }
+
+    /// `act(x)` written into `out` (same shape as `x`).
+    pub fn apply_into(&self, act: &Activation, x: &Tensor, out: &Tensor) -> Result<()> {
+        self.run(act, x, Some(out))
+    }
+
+    /// `act(x)` written over `x`.
+    pub fn apply_inplace(&self, act: &Activation, x: &mut Tensor) -> Result<()> {
+        self.run(act, x, None)
+    }
+
+    /// Logistic sigmoid `1 / (1 + exp(-x))`.
+    pub fn sigmoid(&self, x: &Tensor) -> Result<Tensor> {
+        self.apply(&Activation::Sigmoid, x)
+    }
+    /// In-place [`Context::sigmoid`].
+    pub fn sigmoid_inplace(&self, x: &mut Tensor) -> Result<()> {
+        self.apply_inplace(&Activation::Sigmoid, x)
+    }
+    /// Hyperbolic tangent.
+    pub fn tanh(&self, x: &Tensor) -> Result<Tensor> {
+        self.apply(&Activation::Tanh, x)
+    }
+    /// In-place [`Context::tanh`].
+    pub fn tanh_inplace(&self, x: &mut Tensor) -> Result<()> {
+        self.apply_inplace(&Activation::Tanh, x)
+    }
+    /// Keras relu with parameters `p` (see [`Relu`]).
+    pub fn relu(&self, x: &Tensor, p: &Relu) -> Result<Tensor> {
+        self.apply(&Activation::Relu(*p), x)
+    }
+    /// In-place [`Context::relu`].
+    pub fn relu_inplace(&self, x: &mut Tensor, p: &Relu) -> Result<()> {
+        self.apply_inplace(&Activation::Relu(*p), x)
+    }
+    /// Softmax along `axis` (negative counts from the end; Keras' default is -1).
+    pub fn softmax(&self, x: &Tensor, axis: isize) -> Result<Tensor> {
+        self.apply(&Activation::Softmax { axis }, x)
+    }
+    /// In-place [`Context::softmax`].
+    pub fn softmax_inplace(&self, x: &mut Tensor, axis: isize) -> Result<()> {
+        self.apply_inplace(&Activation::Softmax { axis }, x)
+    }
+
+    pub(crate) fn uniform<T: bytemuck::Pod>(&self, v: &T) -> wgpu::Buffer {
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("wgact params"),
+            contents: bytemuck::bytes_of(v),
+            usage: wgpu::BufferUsages::UNIFORM,
+        })
+    }
+
+    /// Workgroup grid for `groups` workgroups, folded into y past the
+    /// per-dimension limit (kernels rebuild the linear index).
+    pub(crate) fn grid(&self, groups: u64) -> Result<(u32, u32)> {
+        let max = self.limits.max_compute_workgroups_per_dimension.max(1) as u64;
+        if groups <= max {
+            return Ok((groups as u32, 1));
+        }
+        let y = groups.div_ceil(max);
+        if y > max {
+            return Err(Error::TooLarge {
+                what: "workgroups",
+                needed: groups,
+                limit: max * max,
+            });
+        }
+        Ok((max as u32, y as u32))
+    }
+}
+
+/// Threads per workgroup in every kernel (`WG_SIZE` in `common.wgsl`).
+pub(crate) const WG_SIZE: u64 = 256;
+
+pub(crate) fn entry<'a>(binding: u32, buffer: &'a wgpu::Buffer, offset: u64, size: Option<u64>) -> wgpu::BindGroupEntry<'a> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer,
+            offset,
+            size: size.and_then(wgpu::BufferSize::new),
+        }),
+    }
+}
