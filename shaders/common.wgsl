@@ -38,6 +38,26 @@ fn pow2i(k: i32) -> f32 {
     return bitcast<f32>(u32(k + 127) << 23u);
 }
 
+// (nh + nl) / (dh + dl), where nl and dl carry the rounding errors of nh and
+// dh, to within about half an ULP whatever the device's division does (WGSL
+// allows 2.5 ULP; several drivers compute a * (1 / b)): one correction step
+// with the residual, whose main term fma(-q, dh, nh) is exact.
+fn div2(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
+    let q = nh / dh;
+    let r = fma(-q, dh, nh) + (nl - q * dl);
+    return q + r / dh;
+}
+
+// a / b, corrected as in div2.
+fn div(a: f32, b: f32) -> f32 {
+    return div2(a, 0.0, b, 0.0);
+}
+
+// The rounding error of c + e for |e| <= |c| (Fast2Sum): c + e = fl(c + e) + err.
+fn add_err(c: f32, e: f32, sum: f32) -> f32 {
+    return e - (sum - c);
+}
+
 // exp(r) - 1 for |r| <= 0.7 (Taylor to degree 11: truncation below 2^-30
 // relative). Coefficients are 1/k!, k = 11 down to 2.
 fn expm1_poly(r: f32) -> f32 {
@@ -77,15 +97,16 @@ fn exp_hl(dh: f32, dl: f32) -> f32 {
 // where a - b is not representable in f32 (exp would amplify that rounding
 // by |a - b|, e.g. 16 ULP at a - b = -24).
 fn exp_diff(a: f32, b: f32) -> f32 {
-    // Anything more than 128 below b underflows; clamping keeps a - b finite.
-    let a1 = max(a, b - 128.0);
     if (abs(b) >= 256.0) {
-        // Here a1 lies within a factor of two of b, so a1 - b is exact (Sterbenz).
-        return exp_hl(a1 - b, 0.0);
+        // Within 128 of b, a lies within a factor of two of b, so the halves
+        // subtract exactly (Sterbenz) and doubling is exact; further below,
+        // exp underflows anyway. Halving first keeps a - b from overflowing.
+        return exp_hl(max(0.5 * a - 0.5 * b, -64.0) * 2.0, 0.0);
     }
-    // |a1|, |b| < 448: split each into a multiple of 2^-8 and an exact
-    // remainder; the high parts subtract exactly, the low parts carry an
-    // error near 2^-34.
+    // Anything more than 128 below b underflows; clamping bounds |a1| < 384.
+    let a1 = max(a, b - 128.0);
+    // Split each into a multiple of 2^-8 and an exact remainder: the high
+    // parts subtract exactly, the low parts carry an error near 2^-34.
     let ah = round(a1 * 256.0) * 0.00390625;
     let bh = round(b * 256.0) * 0.00390625;
     return exp_hl(ah - bh, (a1 - ah) - (b - bh));

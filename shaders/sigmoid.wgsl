@@ -11,5 +11,7 @@ fn activate(x: f32) -> f32 {
     }
     let e = exp_hl(-abs(x), 0.0);
     let neg = (b & F32_SIGN_MASK) != 0u;
-    return select(1.0, e, neg) / (1.0 + e);
+    // 1 + e carried exactly as a pair: rounding it would cost up to 1 ULP.
+    let d = 1.0 + e;
+    return div2(select(1.0, e, neg), 0.0, d, add_err(1.0, e, d));
 }

@@ -9,45 +9,47 @@ struct SoftmaxParams {
     total: u32,
 }
 
-// A sum in four levels of 64 terms: rounding error grows with the number of
-// terms per level rather than with the row length (a plain running sum of
-// 10^6 terms loses ~10 ULP).
+// A sum kept in levels of 8 terms each (8, 64, 512, 4096, then the rest): its
+// rounding error grows like that of a pairwise sum, not with the row length
+// (a plain running sum of 1024 terms can lose several ULP).
 struct Acc {
-    s0: f32,
-    s1: f32,
-    s2: f32,
-    s3: f32,
-    c0: u32,
-    c1: u32,
-    c2: u32,
+    s: array<f32, 5>,
+    c: array<u32, 4>,
 }
 
 fn acc_new() -> Acc {
-    return Acc(0.0, 0.0, 0.0, 0.0, 0u, 0u, 0u);
+    return Acc(array<f32, 5>(0.0, 0.0, 0.0, 0.0, 0.0), array<u32, 4>(0u, 0u, 0u, 0u));
 }
 
 fn acc_add(a: ptr<function, Acc>, v: f32) {
-    (*a).s0 += v;
-    (*a).c0 += 1u;
-    if ((*a).c0 == 64u) {
-        (*a).s1 += (*a).s0;
-        (*a).s0 = 0.0;
-        (*a).c0 = 0u;
-        (*a).c1 += 1u;
-        if ((*a).c1 == 64u) {
-            (*a).s2 += (*a).s1;
-            (*a).s1 = 0.0;
-            (*a).c1 = 0u;
-            (*a).c2 += 1u;
-            if ((*a).c2 == 64u) {
-                (*a).s3 += (*a).s2;
-                (*a).s2 = 0.0;
-                (*a).c2 = 0u;
+    (*a).s[0] += v;
+    // Carry full levels upward (unrolled: no loop trips counted by llvmpipe).
+    (*a).c[0] += 1u;
+    if ((*a).c[0] == 8u) {
+        (*a).c[0] = 0u;
+        (*a).s[1] += (*a).s[0];
+        (*a).s[0] = 0.0;
+        (*a).c[1] += 1u;
+        if ((*a).c[1] == 8u) {
+            (*a).c[1] = 0u;
+            (*a).s[2] += (*a).s[1];
+            (*a).s[1] = 0.0;
+            (*a).c[2] += 1u;
+            if ((*a).c[2] == 8u) {
+                (*a).c[2] = 0u;
+                (*a).s[3] += (*a).s[2];
+                (*a).s[2] = 0.0;
+                (*a).c[3] += 1u;
+                if ((*a).c[3] == 8u) {
+                    (*a).c[3] = 0u;
+                    (*a).s[4] += (*a).s[3];
+                    (*a).s[3] = 0.0;
+                }
             }
         }
     }
 }
 
 fn acc_total(a: Acc) -> f32 {
-    return a.s3 + (a.s2 + (a.s1 + a.s0));
+    return a.s[4] + (a.s[3] + (a.s[2] + (a.s[1] + a.s[0])));
 }

@@ -16,7 +16,7 @@ fn normalize(x: f32, i: u32) -> f32 {
     if (bitcast<u32>(x) == F32_NEG_INF_BITS) {
         return 0.0;
     }
-    return exp_diff(x, st.x) / st.y;
+    return div(exp_diff(x, st.x), st.y);
 }
 
 @compute @workgroup_size(WG_SIZE)

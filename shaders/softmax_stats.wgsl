@@ -10,8 +10,10 @@ var<workgroup> red_max: array<f32, WG_SIZE>;
 var<workgroup> red_sum: array<f32, WG_SIZE>;
 var<workgroup> red_bad: array<u32, WG_SIZE>;
 
-// Contiguous rows (inner == 1): one workgroup per row, threads stride the
-// row so loads are coalesced, then a tree reduction in workgroup memory.
+// One workgroup per row, then a tree reduction in workgroup memory. Used for
+// contiguous rows (inner == 1: threads stride the row, loads coalesced) and
+// for long strided rows. llvmpipe stops any invocation after about 2^16 loop
+// trips in all, so a row is never left to a single thread.
 @compute @workgroup_size(WG_SIZE)
 fn rows(
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -19,16 +21,18 @@ fn rows(
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
     let row = wid.x + wid.y * nwg.x;
-    if (row >= sp.outer) {
+    if (row >= sp.outer * sp.inner) {
         return;
     }
     let t = lid.x;
-    let base = row * sp.len;
+    let o = row / sp.inner;
+    let base = o * sp.len * sp.inner + (row - o * sp.inner);
+    let stride = sp.inner;
 
     var m = -F32_MAX;
     var bad = 0u;
     for (var k = t; k < sp.len; k += WG_SIZE) {
-        let x = src[base + k];
+        let x = src[base + k * stride];
         let b = bitcast<u32>(x);
         if (is_finite_bits(b)) {
             m = max(m, x);
@@ -50,7 +54,7 @@ fn rows(
 
     var acc = acc_new();
     for (var k = t; k < sp.len; k += WG_SIZE) {
-        let x = src[base + k];
+        let x = src[base + k * stride];
         if (is_finite_bits(bitcast<u32>(x))) {
             acc_add(&acc, exp_diff(x, mx));
         }
@@ -68,8 +72,9 @@ fn rows(
     }
 }
 
-// Strided rows (inner > 1): one thread per row; neighbouring threads walk
-// neighbouring columns, so loads stay coalesced without a transpose.
+// Strided rows (inner > 1) of moderate length: one thread per row;
+// neighbouring threads walk neighbouring columns, so loads stay coalesced
+// without a transpose. The host keeps len <= COLS_MAX_LEN (llvmpipe's loop cap).
 @compute @workgroup_size(WG_SIZE)
 fn cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = flat_index(gid, nwg);

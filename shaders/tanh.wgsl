@@ -20,9 +20,13 @@ fn activate(x: f32) -> f32 {
     if (a < 0.35) {
         // tanh(a) = m / (m + 2) with m = expm1(2a); 2a is exact.
         let m = expm1_poly(2.0 * a);
-        return sign * (m / (m + 2.0));
+        let d = m + 2.0;
+        return sign * div2(m, 0.0, d, add_err(2.0, m, d));
     }
     // a >= 0.35: e = exp(-2a) < 0.5, so 1 - e does not cancel.
     let e = exp_hl(-2.0 * a, 0.0);
-    return sign * ((1.0 - e) / (1.0 + e));
+    // Numerator and denominator carried exactly as pairs.
+    let n = 1.0 - e;
+    let d = 1.0 + e;
+    return sign * div2(n, add_err(1.0, -e, n), d, add_err(1.0, e, d));
 }

@@ -135,22 +135,34 @@ impl Context {
                 s
             }
         };
-        self.scoped(|| {
-            let mut enc = self.device.create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(&t.buffer, 0, &staging, 0, bytes);
-            self.queue.submit([enc.finish()]);
-        })?;
         let slice = staging.slice(..bytes);
         let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Readback(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| Error::Readback(e.to_string()))?
-            .map_err(|e| Error::Readback(e.to_string()))?;
+        let submission = self.scoped(|| {
+            let mut enc = self.device.create_command_encoder(&Default::default());
+            enc.copy_buffer_to_buffer(&t.buffer, 0, &staging, 0, bytes);
+            let index = self.queue.submit([enc.finish()]);
+            slice.map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send(r);
+            });
+            index
+        })?;
+        // Wait in short slices: wgpu's GL backend holds the context lock for
+        // the whole of a wait, and other threads give up after a few seconds.
+        let mapped = loop {
+            match self.device.poll(wgpu::PollType::Wait {
+                submission_index: Some(submission.clone()),
+                timeout: Some(std::time::Duration::from_millis(5)),
+            }) {
+                Ok(_) | Err(wgpu::PollError::Timeout) => {}
+                Err(e) => return Err(Error::Readback(e.to_string())),
+            }
+            match rx.try_recv() {
+                Ok(r) => break r,
+                Err(std::sync::mpsc::TryRecvError::Empty) => std::thread::yield_now(),
+                Err(e) => return Err(Error::Readback(e.to_string())),
+            }
+        };
+        mapped.map_err(|e| Error::Readback(e.to_string()))?;
         let out = {
             let view = slice.get_mapped_range().map_err(|e| Error::Readback(e.to_string()))?;
             bytemuck::cast_slice::<u8, f32>(&view).to_vec()

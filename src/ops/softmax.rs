@@ -6,6 +6,13 @@ use crate::kernels::Kernel;
 use crate::shape::split_at_axis;
 use crate::{Context, Error, Result, Tensor};
 
+/// Longest row given to one thread. llvmpipe ends an invocation after about
+/// 2^16 loop trips in all (pass 1 makes two passes over the row); longer
+/// strided rows get a workgroup each.
+const COLS_MAX_LEN: usize = 8192;
+/// Longest row given to one workgroup, for the same reason.
+const ROWS_MAX_LEN: usize = 8_000_000;
+
 /// Mirrors `SoftmaxParams` in `shaders/softmax_common.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -43,6 +50,16 @@ pub(super) fn encode(
             limit: ctx.max_binding,
         });
     }
+    // Pass 1 gives a row to one workgroup: 2 * len / 256 loop trips per
+    // invocation must stay under llvmpipe's cap. Longer rows need the
+    // multi-workgroup reduction, which is not implemented yet.
+    if len > ROWS_MAX_LEN {
+        return Err(Error::TooLarge {
+            what: "softmax row length",
+            needed: len as u64,
+            limit: ROWS_MAX_LEN as u64,
+        });
+    }
     let params = Params {
         outer: to_u32(outer)?,
         len: to_u32(len)?,
@@ -58,8 +75,10 @@ pub(super) fn encode(
     });
     let uniform = ctx.uniform(&params);
 
-    let (k1, groups1) = if inner == 1 {
-        (Kernel::SoftmaxStatsRows, outer as u64)
+    // A thread per row unless rows are long: on llvmpipe a workgroup's
+    // barriers cost far more than walking a short row in one thread.
+    let (k1, groups1) = if len > COLS_MAX_LEN {
+        (Kernel::SoftmaxStatsRows, rows)
     } else {
         (Kernel::SoftmaxStatsCols, rows.div_ceil(WG_SIZE))
     };

@@ -1,0 +1,162 @@
+//! The `wgact` command line: apply on .npy files against the CPU reference,
+//! one-line errors with a non-zero exit on bad input, atomic output.
+
+mod common;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wgact::{Activation, Relu, npy};
+
+fn wgact() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wgact"))
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wgact-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A raw .npy file with any header, for formats wgact must refuse.
+fn raw_npy(path: &Path, descr: &str, fortran: bool, shape: &str, body: &[u8]) {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}", if fortran { "True" } else { "False" });
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(body);
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn run_ok(args: &[&str]) {
+    let out = wgact().args(args).output().unwrap();
+    assert!(out.status.success(), "wgact {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn run_err(args: &[&str]) -> String {
+    let out = wgact().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "wgact {args:?} should fail");
+    assert!(!err.contains("panicked"), "wgact {args:?} panicked: {err}");
+    assert!(err.contains("error"), "no error message: {err}");
+    err
+}
+
+#[test]
+fn apply_matches_reference_for_every_op() {
+    let d = tmpdir("apply");
+    let shape = [3, 4, 5];
+    let data = common::random(60, 5);
+    let input = d.join("in.npy");
+    npy::write_f32_atomic(&input, &data, &shape).unwrap();
+    let cases: Vec<(Vec<&str>, Activation)> = vec![
+        (vec!["sigmoid"], Activation::Sigmoid),
+        (vec!["tanh"], Activation::Tanh),
+        (vec!["relu"], Activation::Relu(Relu::new())),
+        (
+            vec!["relu", "--negative-slope", "0.2", "--max-value", "2", "--threshold", "-0.5"],
+            Activation::Relu(Relu::new().negative_slope(0.2).max_value(2.0).threshold(-0.5)),
+        ),
+        (vec!["relu", "--alpha", "0.3"], Activation::Relu(Relu::new().alpha(0.3))),
+        (vec!["softmax"], Activation::Softmax { axis: -1 }),
+        (vec!["softmax", "--axis", "1"], Activation::Softmax { axis: 1 }),
+        (vec!["softmax", "--axis", "-3"], Activation::Softmax { axis: -3 }),
+    ];
+    for (args, act) in cases {
+        let out = d.join("out.npy");
+        let mut full = vec!["apply", args[0], input.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        full.extend(&args[1..]);
+        run_ok(&full);
+        let (got, got_shape) = npy::read_f32(&out).unwrap();
+        assert_eq!(got_shape, shape);
+        let want = wgact::cpu::apply(&act, &data, &shape).unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!(wgact::ulp::ulp_error(*w, *g) <= wgact::verify::bound(&act, 5), "{act}");
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_fail_cleanly_and_leave_no_output() {
+    let d = tmpdir("bad");
+    let out = d.join("out.npy");
+    let good = d.join("good.npy");
+    npy::write_f32_atomic(&good, &[1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+    let f64_file = d.join("f64.npy");
+    raw_npy(&f64_file, "<f8", false, "(2,)", &[0u8; 16]);
+    let be_file = d.join("be.npy");
+    raw_npy(&be_file, ">f4", false, "(2,)", &[0u8; 8]);
+    let fortran = d.join("fortran.npy");
+    raw_npy(&fortran, "<f4", true, "(2, 2)", &[0u8; 16]);
+    let truncated = d.join("truncated.npy");
+    raw_npy(&truncated, "<f4", false, "(1000, 1000)", &[0u8; 64]);
+    let garbage = d.join("garbage.npy");
+    std::fs::write(&garbage, b"this is not numpy").unwrap();
+    let missing = d.join("missing.npy");
+    let (o, g) = (out.to_str().unwrap(), good.to_str().unwrap());
+
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["apply", "sigmoid", f64_file.to_str().unwrap(), "-o", o], "dtype"),
+        (vec!["apply", "sigmoid", be_file.to_str().unwrap(), "-o", o], "dtype"),
+        (vec!["apply", "sigmoid", fortran.to_str().unwrap(), "-o", o], "Fortran"),
+        (vec!["apply", "sigmoid", truncated.to_str().unwrap(), "-o", o], "truncated"),
+        (vec!["apply", "sigmoid", garbage.to_str().unwrap(), "-o", o], "npy"),
+        (vec!["apply", "sigmoid", missing.to_str().unwrap(), "-o", o], "missing.npy"),
+        (vec!["apply", "softmax", g, "-o", o, "--axis", "2"], "axis"),
+        (vec!["apply", "softmax", g, "-o", o, "--axis", "-3"], "axis"),
+        (vec!["apply", "relu", g, "-o", o, "--negative-slope", "nan"], "negative_slope"),
+        (vec!["apply", "relu", g, "-o", o, "--max-value", "-1"], "max_value"),
+        (vec!["apply", "gelu", g, "-o", o], "unknown activation"),
+        (vec!["apply", "sigmoid", g, "-o", o, "--threshold", "1"], "relu only"),
+    ];
+    for (args, needle) in cases {
+        let err = run_err(&args);
+        assert!(err.contains(needle), "wgact {args:?}: expected {needle:?} in {err:?}");
+        assert_eq!(err.trim().lines().count(), 1, "one-line error expected: {err}");
+        assert!(!out.exists(), "wgact {args:?} left an output file");
+    }
+    // A failing run never touches an existing output.
+    std::fs::write(&out, b"precious").unwrap();
+    run_err(&["apply", "sigmoid", fortran.to_str().unwrap(), "-o", o]);
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    // Writing into a directory that does not exist fails with no stray files.
+    let nodir = d.join("nodir").join("out.npy");
+    run_err(&["apply", "sigmoid", g, "-o", nodir.to_str().unwrap()]);
+    let leftovers: Vec<_> = std::fs::read_dir(&d).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn apply_handles_empty_and_zero_d_arrays() {
+    let d = tmpdir("edge");
+    for shape in [vec![], vec![0usize], vec![2, 0, 3]] {
+        let input = d.join("in.npy");
+        let n: usize = shape.iter().product();
+        let data = vec![0.25f32; n];
+        npy::write_f32_atomic(&input, &data, &shape).unwrap();
+        let out = d.join("out.npy");
+        run_ok(&["apply", "tanh", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        let (got, s) = npy::read_f32(&out).unwrap();
+        assert_eq!(s, shape);
+        assert_eq!(got.len(), n);
+        assert!(got.iter().all(|&g| wgact::ulp::ulp_error(wgact::cpu::tanh(0.25), g) <= 4));
+    }
+}
+
+#[test]
+fn demo_info_and_verify_run() {
+    let out = wgact().arg("demo").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("adapter:") && text.contains("softmax([1.5, 4.4, 2.0])"), "{text}");
+    assert!(text.contains("[-17.0, -13.0, -9.0, -5.0, -1.0, 5.0]"), "{text}");
+    let out = wgact().arg("info").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("chosen:") && text.contains("max_storage_buffer_binding_size"), "{text}");
+    let out = wgact().args(["verify", "--samples", "2000", "--short"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}

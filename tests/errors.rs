@@ -1,0 +1,82 @@
+//! Bad input gets a typed error with a clear message, never a panic.
+
+mod common;
+use common::ctx;
+use wgact::{Activation, Error, Relu};
+
+#[test]
+fn shape_mismatch() {
+    let e = ctx().upload(&[1.0, 2.0, 3.0], &[2, 2]).unwrap_err();
+    assert!(matches!(e, Error::ShapeMismatch { expected: 4, got: 3, .. }), "{e}");
+    assert!(e.to_string().contains("[2, 2]"));
+}
+
+#[test]
+fn shape_overflow() {
+    let e = ctx().upload(&[], &[usize::MAX, 2]).unwrap_err();
+    assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+}
+
+#[test]
+fn axis_out_of_range() {
+    let c = ctx();
+    let x = c.upload(&[0.0; 6], &[2, 3]).unwrap();
+    for axis in [2isize, -3, 100, isize::MIN] {
+        let e = c.softmax(&x, axis).unwrap_err();
+        assert!(matches!(e, Error::AxisOutOfRange { rank: 2, .. }), "{e}");
+    }
+    assert!(wgact::cpu::softmax(&[0.0; 6], &[2, 3], 5).is_err());
+}
+
+#[test]
+fn invalid_relu_parameters() {
+    let c = ctx();
+    let x = c.upload(&[0.0; 4], &[4]).unwrap();
+    for p in [
+        Relu::new().negative_slope(f32::NAN),
+        Relu::new().alpha(f32::INFINITY),
+        Relu::new().threshold(f32::NAN),
+        Relu::new().threshold(f32::NEG_INFINITY),
+        Relu::new().max_value(f32::NAN),
+        Relu::new().max_value(-1.0),
+    ] {
+        let e = c.relu(&x, &p).unwrap_err();
+        assert!(matches!(e, Error::InvalidParameter { .. }), "{e}");
+    }
+}
+
+#[test]
+fn output_shape_must_match() {
+    let c = ctx();
+    let x = c.upload(&[0.0; 6], &[2, 3]).unwrap();
+    let out = c.zeros(&[3, 2]).unwrap();
+    let e = c.apply_into(&Activation::Sigmoid, &x, &out).unwrap_err();
+    assert!(matches!(e, Error::ShapesDiffer { .. }), "{e}");
+}
+
+#[test]
+fn tensor_too_large_for_device() {
+    let c = ctx();
+    let n = (c.limits().max_buffer_size / 4 + 1) as usize;
+    // Checked before any allocation on either side.
+    let e = c.zeros(&[n]).unwrap_err();
+    assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+}
+
+#[test]
+fn unknown_activation_name() {
+    let e = "gelu".parse::<Activation>().unwrap_err();
+    assert!(matches!(e, Error::UnknownActivation(_)));
+    assert!(e.to_string().contains("sigmoid"));
+}
+
+#[test]
+fn no_matching_adapter() {
+    let e = wgact::Context::with_options(wgact::ContextOptions {
+        adapter_name: Some("no such adapter 1234".into()),
+        ..Default::default()
+    })
+    .err()
+    .expect("no adapter matches");
+    assert!(matches!(e, Error::NoAdapter { .. }), "{e}");
+}

@@ -1,0 +1,222 @@
+//! Every op against the CPU reference over ranks 0-4, lengths that are not
+//! multiples of the workgroup size, 1xN, Nx1, every softmax axis, in place and
+//! chained, and all relu parameter combinations.
+
+mod common;
+use common::{assert_close, ctx, random};
+use wgact::{Activation, Context, ContextOptions, Relu, verify};
+
+const ELEMENTWISE: [Activation; 3] = [Activation::Sigmoid, Activation::Tanh, Activation::Relu(Relu::new())];
+
+fn shapes() -> Vec<Vec<usize>> {
+    vec![
+        vec![],
+        vec![1],
+        vec![7],
+        vec![255],
+        vec![256],
+        vec![257],
+        vec![1000],
+        vec![65_537],
+        vec![1, 300],
+        vec![300, 1],
+        vec![3, 5],
+        vec![2, 3, 4],
+        vec![3, 1, 129],
+        vec![2, 3, 4, 5],
+        vec![1, 1, 1, 1],
+        vec![4, 1, 33, 2],
+    ]
+}
+
+#[test]
+fn elementwise_ops_over_shapes() {
+    for shape in shapes() {
+        let n: usize = shape.iter().product();
+        let data = random(n, n as u64);
+        for act in ELEMENTWISE {
+            assert_close(&act, &data, &shape, verify::bound(&act, 1));
+        }
+    }
+}
+
+#[test]
+fn softmax_every_axis() {
+    for shape in shapes().into_iter().filter(|s| !s.is_empty()) {
+        let n: usize = shape.iter().product();
+        let data = random(n, 11 + n as u64);
+        let rank = shape.len() as isize;
+        for axis in -rank..rank {
+            let act = Activation::Softmax { axis };
+            let len = shape[axis.rem_euclid(rank) as usize];
+            assert_close(&act, &data, &shape, verify::bound(&act, len));
+        }
+    }
+}
+
+#[test]
+fn softmax_wide_rows_and_columns() {
+    for shape in [vec![1, 5000], vec![5000, 1], vec![3, 4097], vec![4097, 3], vec![70_000, 2]] {
+        let n: usize = shape.iter().product();
+        let data = random(n, 5);
+        for axis in [0isize, 1] {
+            let act = Activation::Softmax { axis };
+            assert_close(&act, &data, &shape, verify::bound(&act, shape[axis as usize]));
+        }
+    }
+}
+
+#[test]
+fn zero_sized_tensors() {
+    let c = ctx();
+    for shape in [vec![0], vec![3, 0], vec![0, 4, 2]] {
+        let x = c.upload(&[], &shape).unwrap();
+        for act in ELEMENTWISE {
+            let y = c.apply(&act, &x).unwrap();
+            assert_eq!(y.shape(), &shape[..]);
+            assert!(c.read(&y).unwrap().is_empty());
+        }
+        let y = c.softmax(&x, -1).unwrap();
+        assert_eq!(y.shape(), &shape[..]);
+    }
+}
+
+#[test]
+fn zero_d_tensor() {
+    let c = ctx();
+    let x = c.upload(&[0.5], &[]).unwrap();
+    assert_eq!(c.read(&c.sigmoid(&x).unwrap()).unwrap(), vec![wgact::cpu::sigmoid(0.5)]);
+    assert!(matches!(c.softmax(&x, -1), Err(wgact::Error::AxisOutOfRange { axis: -1, rank: 0 })));
+}
+
+#[test]
+fn relu_parameter_combinations() {
+    let base = random(3000, 42);
+    for slope in [0.0f32, 0.1, 2.0, -0.5] {
+        for max in [None, Some(0.0f32), Some(1.0), Some(6.0)] {
+            for t in [0.0f32, 0.5, -1.0, 3.5] {
+                let mut p = Relu::new().negative_slope(slope).threshold(t);
+                p.max_value = max;
+                let mut data = base.clone();
+                // Exactly at, and one ULP around, the threshold and max_value.
+                for c in [Some(t), max].into_iter().flatten() {
+                    data.extend([c, f32::from_bits(c.to_bits() + 1), f32::from_bits(c.to_bits().wrapping_sub(1))]);
+                }
+                data.extend([0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, -f32::MAX]);
+                assert_close(&Activation::Relu(p), &data, &[data.len()], 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn relu_keras_examples() {
+    let c = ctx();
+    let x = c.upload(&[-5.0, -3.0, -1.0, 1.0, 3.0, 5.0], &[6]).unwrap();
+    let run = |p: Relu| c.read(&c.relu(&x, &p).unwrap()).unwrap();
+    assert_eq!(run(Relu::new().negative_slope(2.0).threshold(3.5)), [-17.0, -13.0, -9.0, -5.0, -1.0, 5.0]);
+    assert_eq!(run(Relu::new().alpha(0.5)), [-2.5, -1.5, -0.5, 1.0, 3.0, 5.0]);
+    assert_eq!(run(Relu::new().max_value(4.0)), [0.0, 0.0, 0.0, 1.0, 3.0, 4.0]);
+    assert_eq!(run(Relu::new().threshold(2.0)), [0.0, 0.0, 0.0, 0.0, 3.0, 5.0]);
+    // With a negative threshold and no max_value, values above it pass through.
+    let y = c.read(&c.relu(&c.upload(&[-0.5, -1.0, -2.0], &[3]).unwrap(), &Relu::new().threshold(-1.0)).unwrap());
+    assert_eq!(y.unwrap(), [-0.5, 0.0, 0.0]);
+}
+
+#[test]
+fn softmax_keras_example() {
+    let c = ctx();
+    let y = c.read(&c.softmax(&c.upload(&[1.5, 4.4, 2.0], &[1, 3]).unwrap(), -1).unwrap()).unwrap();
+    let want = wgact::cpu::softmax(&[1.5, 4.4, 2.0], &[1, 3], -1).unwrap();
+    for (g, w) in y.iter().zip(&want) {
+        assert!(wgact::ulp::ulp_error(*w, *g) <= 8);
+    }
+    approx::assert_relative_eq!(y[1], 0.8727975, max_relative = 1e-6);
+}
+
+#[test]
+fn in_place_matches_out_of_place() {
+    let c = ctx();
+    let data = random(5000, 9);
+    let acts = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu(Relu::new().negative_slope(0.1).max_value(2.0)),
+        Activation::Softmax { axis: 0 },
+        Activation::Softmax { axis: -1 },
+    ];
+    for act in acts {
+        let x = c.upload(&data, &[50, 100]).unwrap();
+        let out = c.read(&c.apply(&act, &x).unwrap()).unwrap();
+        let mut y = c.upload(&data, &[50, 100]).unwrap();
+        c.apply_inplace(&act, &mut y).unwrap();
+        assert_eq!(c.read(&y).unwrap(), out, "{act}");
+    }
+}
+
+#[test]
+fn chained_ops_stay_on_the_gpu() {
+    let c = ctx();
+    let data = random(4 * 1000, 13);
+    let shape = [4, 1000];
+    let x = c.upload(&data, &shape).unwrap();
+    let p = Relu::new().negative_slope(0.1);
+    let y = c.softmax(&c.relu(&x, &p).unwrap(), -1).unwrap();
+    let got = c.read(&y).unwrap();
+    let mid = wgact::cpu::apply(&Activation::Relu(p), &data, &shape).unwrap();
+    let want = wgact::cpu::softmax(&mid, &shape, -1).unwrap();
+    for (g, w) in got.iter().zip(&want) {
+        assert!(wgact::ulp::ulp_error(*w, *g) <= 8);
+    }
+}
+
+#[test]
+fn one_encoder_many_ops() {
+    let c = ctx();
+    let data = random(3000, 17);
+    let x = c.upload(&data, &[3000]).unwrap();
+    let a = c.zeros(&[3000]).unwrap();
+    let b = c.zeros(&[3000]).unwrap();
+    let mut enc = c.device().create_command_encoder(&Default::default());
+    c.encode(&mut enc, &Activation::Tanh, &x, Some(&a)).unwrap();
+    c.encode(&mut enc, &Activation::Sigmoid, &a, Some(&b)).unwrap();
+    c.queue().submit([enc.finish()]);
+    let got = c.read(&b).unwrap();
+    for (g, &v) in got.iter().zip(&data) {
+        let w = wgact::cpu::sigmoid(c_tanh(v));
+        assert!(wgact::ulp::ulp_error(w, *g) <= 8);
+    }
+}
+
+fn c_tanh(v: f32) -> f32 {
+    wgact::cpu::tanh(v)
+}
+
+#[test]
+fn split_across_bindings_and_folded_dispatch() {
+    // A 1 MiB binding cap forces elementwise ops to split a 4.5 MiB tensor.
+    let c = Context::with_options(ContextOptions {
+        max_binding_size: Some(1 << 20),
+        ..Default::default()
+    })
+    .expect("adapter");
+    let n = (1 << 18) * 4 + 1000;
+    let data = random(n, 21);
+    let x = c.upload(&data, &[n]).unwrap();
+    for act in ELEMENTWISE {
+        let got = c.read(&c.apply(&act, &x).unwrap()).unwrap();
+        let want = wgact::cpu::apply(&act, &data, &[n]).unwrap();
+        let worst = got.iter().zip(&want).map(|(g, w)| wgact::ulp::ulp_error(*w, *g)).max().unwrap();
+        assert!(worst <= verify::bound(&act, 1), "{act}: {worst} ULP");
+    }
+    // Softmax past the cap is refused with a typed error, not a wrong result.
+    assert!(matches!(c.softmax(&x, -1), Err(wgact::Error::TooLarge { .. })));
+}
+
+#[test]
+fn many_rows_fold_the_dispatch() {
+    // 70 000 rows of 2: more workgroups than one dispatch dimension allows
+    // on devices with the WebGPU default limit of 65 535.
+    let data = random(140_000, 23);
+    assert_close(&Activation::Softmax { axis: -1 }, &data, &[70_000, 2], 8);
+}
