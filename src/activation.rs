@@ -63,7 +63,13 @@ impl Relu {
     /// Rejects parameters without a meaning: NaN anywhere, an infinite slope
     /// or threshold, a negative `max_value` (as Keras' `ReLU` layer does).
     pub fn validate(&self) -> Result<()> {
-        let bad = |name, value, reason| Err(Error::InvalidParameter { name, value, reason });
+        let bad = |name, value, reason| {
+            Err(Error::InvalidParameter {
+                name,
+                value,
+                reason,
+            })
+        };
         if !self.negative_slope.is_finite() {
             return bad("negative_slope", self.negative_slope, "must be finite");
         }

@@ -96,10 +96,14 @@ pub fn describe(info: &wgpu::AdapterInfo) -> String {
 /// Every adapter on the backends selected by `opts` (names are not filtered).
 pub fn enumerate_adapters(opts: &ContextOptions) -> Vec<AdapterSummary> {
     let inst = instance(backends_from(opts));
-    let mut v: Vec<AdapterSummary> = pollster::block_on(inst.enumerate_adapters(backends_from(opts)))
-        .into_iter()
-        .map(|a| AdapterSummary { info: a.get_info(), limits: a.limits() })
-        .collect();
+    let mut v: Vec<AdapterSummary> =
+        pollster::block_on(inst.enumerate_adapters(backends_from(opts)))
+            .into_iter()
+            .map(|a| AdapterSummary {
+                info: a.get_info(),
+                limits: a.limits(),
+            })
+            .collect();
     v.sort_by_key(|a| rank(&a.info));
     v
 }
@@ -130,17 +134,23 @@ impl Context {
                 seen,
             });
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("wgact"),
-            required_features: wgpu::Features::empty(),
-            // The adapter's own limits, not wgpu's small defaults.
-            required_limits: adapter.limits(),
-            ..Default::default()
-        }))?;
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+                label: Some("wgact"),
+                required_features: wgpu::Features::empty(),
+                // The adapter's own limits, not wgpu's small defaults.
+                required_limits: adapter.limits(),
+                ..Default::default()
+            }))?;
         // Everything wgact does runs inside error scopes; anything that still
         // escapes is reported rather than aborting the process.
         device.on_uncaptured_error(Arc::new(|e| eprintln!("wgact: uncaptured wgpu error: {e}")));
-        Self::build(device, queue, Some(adapter.get_info()), opts.max_binding_size)
+        Self::build(
+            device,
+            queue,
+            Some(adapter.get_info()),
+            opts.max_binding_size,
+        )
     }
 
     /// A context on a device the caller already owns (shared, not copied).
@@ -158,7 +168,9 @@ impl Context {
         let limits = device.limits();
         let kernels = scoped(&device, || Registry::new(&device))?;
         let align = limits.min_storage_buffer_offset_alignment.max(4) as u64;
-        let mut max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        let mut max_binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
         if let Some(c) = cap {
             max_binding = max_binding.min(c);
         }

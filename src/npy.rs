@@ -60,14 +60,19 @@ pub fn read_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
     if need > file_len {
         return Err(npy_err(
             path,
-            format!("truncated: shape {shape:?} needs {need} bytes of data, the file has {file_len} bytes in all"),
+            format!(
+                "truncated: shape {shape:?} needs {need} bytes of data, the file has {file_len} bytes in all"
+            ),
         ));
     }
     let data: Vec<f32> = npy
         .into_vec()
         .map_err(|e| npy_err(path, format!("truncated or unreadable data ({e})")))?;
     if data.len() != n {
-        return Err(npy_err(path, format!("expected {n} elements, read {}", data.len())));
+        return Err(npy_err(
+            path,
+            format!("expected {n} elements, read {}", data.len()),
+        ));
     }
     Ok((data, shape))
 }
@@ -113,6 +118,9 @@ pub fn write_f32_atomic(path: &Path, data: &[f32], shape: &[usize]) -> Result<()
 }
 
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.wgact-{}.tmp", std::process::id()))
 }

@@ -4,11 +4,14 @@ use crate::{Error, Result};
 
 /// Number of elements of `shape` (1 for a 0-d tensor), or an error on overflow.
 pub fn numel(shape: &[usize]) -> Result<usize> {
-    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).ok_or(Error::TooLarge {
-        what: "element count",
-        needed: u64::MAX,
-        limit: usize::MAX as u64,
-    })
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or(Error::TooLarge {
+            what: "element count",
+            needed: u64::MAX,
+            limit: usize::MAX as u64,
+        })
 }
 
 /// Resolves a possibly negative `axis` (counted from the end) for `rank`.

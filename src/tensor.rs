@@ -92,7 +92,8 @@ impl Context {
                 .slice(..)
                 .get_mapped_range_mut()
                 .map_err(|e| Error::Gpu(e.to_string()))?;
-            view.slice(..bytes as usize).copy_from_slice(bytemuck::cast_slice(data));
+            view.slice(..bytes as usize)
+                .copy_from_slice(bytemuck::cast_slice(data));
         }
         buffer.unmap();
         Ok(Tensor {
@@ -164,7 +165,9 @@ impl Context {
         };
         mapped.map_err(|e| Error::Readback(e.to_string()))?;
         let out = {
-            let view = slice.get_mapped_range().map_err(|e| Error::Readback(e.to_string()))?;
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| Error::Readback(e.to_string()))?;
             bytemuck::cast_slice::<u8, f32>(&view).to_vec()
         };
         staging.unmap();

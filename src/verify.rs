@@ -96,7 +96,17 @@ pub fn special_values() -> Vec<f32> {
     }
     // Branch and saturation boundaries of the kernels, and the ranges where
     // exp underflows (about -87.3 to -103.9) and overflows (88.72).
-    for c in [2f32.powi(-12), 0.35, 9.1, 88.72283, 87.33654, 103.97208, 104.0, 17.0, 16.6355] {
+    for c in [
+        2f32.powi(-12),
+        0.35,
+        9.1,
+        88.72283,
+        87.33654,
+        103.97208,
+        104.0,
+        17.0,
+        16.6355,
+    ] {
         v.extend(around(c, 2));
         v.extend(around(-c, 2));
     }
@@ -130,8 +140,14 @@ pub fn relu_params() -> Vec<Relu> {
         Relu::new().max_value(0.0),
         Relu::new().threshold(-1.0),
         Relu::new().threshold(1.5).max_value(4.0),
-        Relu::new().negative_slope(0.2).threshold(0.5).max_value(1.0),
-        Relu::new().negative_slope(-0.5).threshold(2.0).max_value(3.0),
+        Relu::new()
+            .negative_slope(0.2)
+            .threshold(0.5)
+            .max_value(1.0),
+        Relu::new()
+            .negative_slope(-0.5)
+            .threshold(2.0)
+            .max_value(3.0),
         Relu::new().negative_slope(1e-3).threshold(-1e30),
         Relu::new().negative_slope(3.0).threshold(3e38),
     ]
@@ -210,13 +226,35 @@ pub fn softmax_cases(seed: u64, long_rows: bool) -> Vec<(String, usize, Vec<f32>
     for &len in &lens {
         let rows = (4096 / len).clamp(1, 8);
         let n = rows * len;
-        cases.push((format!("N(0,3) len {len}"), len, (0..n).map(|_| rng.normal(3.0)).collect()));
-        cases.push((format!("U(-20,20) len {len}"), len, (0..n).map(|_| rng.uniform(-20.0, 20.0)).collect()));
+        cases.push((
+            format!("N(0,3) len {len}"),
+            len,
+            (0..n).map(|_| rng.normal(3.0)).collect(),
+        ));
+        cases.push((
+            format!("U(-20,20) len {len}"),
+            len,
+            (0..n).map(|_| rng.uniform(-20.0, 20.0)).collect(),
+        ));
         if len <= 4097 {
-            cases.push((format!("N(0,100) len {len}"), len, (0..n).map(|_| rng.normal(100.0)).collect()));
-            cases.push((format!("bits len {len}"), len, (0..n).map(|_| rng.finite_bits()).collect()));
-            cases.push((format!("1e30+N len {len}"), len, (0..n).map(|_| 1e30 + rng.normal(1e24)).collect()));
-            let mut s: Vec<f32> = (0..n).map(|i| -5.0 + 10.0 * (i % len) as f32 / len as f32).collect();
+            cases.push((
+                format!("N(0,100) len {len}"),
+                len,
+                (0..n).map(|_| rng.normal(100.0)).collect(),
+            ));
+            cases.push((
+                format!("bits len {len}"),
+                len,
+                (0..n).map(|_| rng.finite_bits()).collect(),
+            ));
+            cases.push((
+                format!("1e30+N len {len}"),
+                len,
+                (0..n).map(|_| 1e30 + rng.normal(1e24)).collect(),
+            ));
+            let mut s: Vec<f32> = (0..n)
+                .map(|i| -5.0 + 10.0 * (i % len) as f32 / len as f32)
+                .collect();
             s.iter_mut().for_each(|v| *v *= 3.0);
             cases.push((format!("ramp len {len}"), len, s));
         }
@@ -270,7 +308,11 @@ pub fn run(ctx: &Context, n: usize, long_rows: bool) -> Result<Vec<Report>> {
     let (mut short, mut long) = (Stats::default(), Stats::default());
     for (_, len, data) in softmax_cases(0xfeed, long_rows) {
         let s = check(ctx, &act, &data, &[data.len() / len, len])?;
-        if len <= 1024 { short.merge(&s) } else { long.merge(&s) }
+        if len <= 1024 {
+            short.merge(&s)
+        } else {
+            long.merge(&s)
+        }
     }
     reports.push(Report {
         name: "softmax (rows <= 1024)".to_string(),

@@ -11,37 +11,82 @@ use wgact::{Activation, Relu};
 fn sweep_within_documented_bounds() {
     let reports = verify::run(ctx(), 20_000, true).expect("sweep runs");
     for r in &reports {
-        eprintln!("{:<24} max {} ULP (bound {}), {} values", r.name, r.stats.max_ulp, r.bound, r.stats.count);
+        eprintln!(
+            "{:<24} max {} ULP (bound {}), {} values",
+            r.name, r.stats.max_ulp, r.bound, r.stats.count
+        );
     }
     for r in &reports {
-        assert!(r.passed(), "{}: {} ULP > {} at {:?}", r.name, r.stats.max_ulp, r.bound, r.stats.worst);
+        assert!(
+            r.passed(),
+            "{}: {} ULP > {} at {:?}",
+            r.name,
+            r.stats.max_ulp,
+            r.bound,
+            r.stats.worst
+        );
     }
     assert_eq!(reports.len(), 5);
 }
 
 fn gpu(act: Activation, xs: &[f32]) -> Vec<f32> {
     let c = ctx();
-    c.read(&c.apply(&act, &c.upload(xs, &[xs.len()]).unwrap()).unwrap()).unwrap()
+    c.read(&c.apply(&act, &c.upload(xs, &[xs.len()]).unwrap()).unwrap())
+        .unwrap()
 }
 
 #[test]
 fn tanh_special_values_exact() {
-    let xs = [f32::INFINITY, f32::NEG_INFINITY, 1e4, -1e4, -0.0, 0.0, 1e-8, -1e-8, 9.5, 88.8, -100.0, f32::MAX];
+    let xs = [
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        1e4,
+        -1e4,
+        -0.0,
+        0.0,
+        1e-8,
+        -1e-8,
+        9.5,
+        88.8,
+        -100.0,
+        f32::MAX,
+    ];
     let y = gpu(Activation::Tanh, &xs);
-    let want = [1.0, -1.0, 1.0, -1.0, -0.0, 0.0, 1e-8, -1e-8, 1.0, 1.0, -1.0, 1.0];
+    let want = [
+        1.0, -1.0, 1.0, -1.0, -0.0, 0.0, 1e-8, -1e-8, 1.0, 1.0, -1.0, 1.0,
+    ];
     for ((x, g), w) in xs.iter().zip(&y).zip(want) {
-        assert_eq!(g.to_bits(), f32::to_bits(w), "tanh({x:e}) = {g:e}, want {w:e}");
+        assert_eq!(
+            g.to_bits(),
+            f32::to_bits(w),
+            "tanh({x:e}) = {g:e}, want {w:e}"
+        );
     }
 }
 
 #[test]
 fn sigmoid_special_values() {
-    let xs = [f32::NEG_INFINITY, f32::INFINITY, -f32::MAX, f32::MAX, -1e4, 1e4, 0.0, -0.0, -88.8, 88.8];
+    let xs = [
+        f32::NEG_INFINITY,
+        f32::INFINITY,
+        -f32::MAX,
+        f32::MAX,
+        -1e4,
+        1e4,
+        0.0,
+        -0.0,
+        -88.8,
+        88.8,
+    ];
     let y = gpu(Activation::Sigmoid, &xs);
     assert_eq!(&y[..8], &[0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.5, 0.5]);
     // sigmoid(-88.8) ~ 2.7e-39 is subnormal: the exact value or a flush to 0.
     let r = wgact::cpu::sigmoid(-88.8);
-    assert!(y[8] == 0.0 || wgact::ulp::ulp_error(r, y[8]) <= 4, "sigmoid(-88.8) = {:e}", y[8]);
+    assert!(
+        y[8] == 0.0 || wgact::ulp::ulp_error(r, y[8]) <= 4,
+        "sigmoid(-88.8) = {:e}",
+        y[8]
+    );
     assert_eq!(y[9], 1.0);
 }
 
@@ -49,14 +94,26 @@ fn sigmoid_special_values() {
 fn no_nan_for_any_finite_input_and_nan_propagates() {
     let mut xs = verify::sweep_inputs(7, 5_000);
     xs.retain(|x| x.is_finite());
-    for act in [Activation::Sigmoid, Activation::Tanh, Activation::Relu(Relu::new().negative_slope(0.3).threshold(1.0))] {
+    for act in [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu(Relu::new().negative_slope(0.3).threshold(1.0)),
+    ] {
         let y = gpu(act, &xs);
-        assert!(y.iter().all(|v| !v.is_nan()), "{act} gave NaN for a finite input");
+        assert!(
+            y.iter().all(|v| !v.is_nan()),
+            "{act} gave NaN for a finite input"
+        );
         let nan = gpu(act, &[f32::NAN, -f32::NAN, f32::from_bits(0x7f80_0001)]);
         assert!(nan.iter().all(|v| v.is_nan()), "{act}(NaN) = {nan:?}");
     }
     let c = ctx();
-    let s = c.read(&c.softmax(&c.upload(&[1.0, f32::NAN, 2.0], &[3]).unwrap(), -1).unwrap()).unwrap();
+    let s = c
+        .read(
+            &c.softmax(&c.upload(&[1.0, f32::NAN, 2.0], &[3]).unwrap(), -1)
+                .unwrap(),
+        )
+        .unwrap();
     assert!(s.iter().all(|v| v.is_nan()));
 }
 
@@ -75,7 +132,11 @@ fn softmax_special_rows() {
     let x = c.upload(&rows.concat(), &[6, 3]).unwrap();
     let y = c.read(&c.softmax(&x, -1).unwrap()).unwrap();
     assert_eq!(&y[0..3], &[0.0, 0.5, 0.5]);
-    assert!(y[3..9].iter().all(|v| v.is_nan()), "all -inf and +inf rows give NaN: {:?}", &y[3..9]);
+    assert!(
+        y[3..9].iter().all(|v| v.is_nan()),
+        "all -inf and +inf rows give NaN: {:?}",
+        &y[3..9]
+    );
     assert_eq!(&y[9..12], &[0.5, 0.5, 0.0]);
     assert_eq!(&y[12..15], &[0.5, 0.0, 0.5]);
     for v in &y[15..18] {

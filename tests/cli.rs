@@ -19,7 +19,10 @@ fn tmpdir(name: &str) -> PathBuf {
 
 /// A raw .npy file with any header, for formats wgact must refuse.
 fn raw_npy(path: &Path, descr: &str, fortran: bool, shape: &str, body: &[u8]) {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}", if fortran { "True" } else { "False" });
+    let mut header = format!(
+        "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+        if fortran { "True" } else { "False" }
+    );
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
@@ -33,7 +36,11 @@ fn raw_npy(path: &Path, descr: &str, fortran: bool, shape: &str, body: &[u8]) {
 
 fn run_ok(args: &[&str]) {
     let out = wgact().args(args).output().unwrap();
-    assert!(out.status.success(), "wgact {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "wgact {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn run_err(args: &[&str]) -> String {
@@ -57,24 +64,55 @@ fn apply_matches_reference_for_every_op() {
         (vec!["tanh"], Activation::Tanh),
         (vec!["relu"], Activation::Relu(Relu::new())),
         (
-            vec!["relu", "--negative-slope", "0.2", "--max-value", "2", "--threshold", "-0.5"],
-            Activation::Relu(Relu::new().negative_slope(0.2).max_value(2.0).threshold(-0.5)),
+            vec![
+                "relu",
+                "--negative-slope",
+                "0.2",
+                "--max-value",
+                "2",
+                "--threshold",
+                "-0.5",
+            ],
+            Activation::Relu(
+                Relu::new()
+                    .negative_slope(0.2)
+                    .max_value(2.0)
+                    .threshold(-0.5),
+            ),
         ),
-        (vec!["relu", "--alpha", "0.3"], Activation::Relu(Relu::new().alpha(0.3))),
+        (
+            vec!["relu", "--alpha", "0.3"],
+            Activation::Relu(Relu::new().alpha(0.3)),
+        ),
         (vec!["softmax"], Activation::Softmax { axis: -1 }),
-        (vec!["softmax", "--axis", "1"], Activation::Softmax { axis: 1 }),
-        (vec!["softmax", "--axis", "-3"], Activation::Softmax { axis: -3 }),
+        (
+            vec!["softmax", "--axis", "1"],
+            Activation::Softmax { axis: 1 },
+        ),
+        (
+            vec!["softmax", "--axis", "-3"],
+            Activation::Softmax { axis: -3 },
+        ),
     ];
     for (args, act) in cases {
         let out = d.join("out.npy");
-        let mut full = vec!["apply", args[0], input.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        let mut full = vec![
+            "apply",
+            args[0],
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
         full.extend(&args[1..]);
         run_ok(&full);
         let (got, got_shape) = npy::read_f32(&out).unwrap();
         assert_eq!(got_shape, shape);
         let want = wgact::cpu::apply(&act, &data, &shape).unwrap();
         for (g, w) in got.iter().zip(&want) {
-            assert!(wgact::ulp::ulp_error(*w, *g) <= wgact::verify::bound(&act, 5), "{act}");
+            assert!(
+                wgact::ulp::ulp_error(*w, *g) <= wgact::verify::bound(&act, 5),
+                "{act}"
+            );
         }
     }
 }
@@ -99,23 +137,57 @@ fn bad_inputs_fail_cleanly_and_leave_no_output() {
     let (o, g) = (out.to_str().unwrap(), good.to_str().unwrap());
 
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["apply", "sigmoid", f64_file.to_str().unwrap(), "-o", o], "dtype"),
-        (vec!["apply", "sigmoid", be_file.to_str().unwrap(), "-o", o], "dtype"),
-        (vec!["apply", "sigmoid", fortran.to_str().unwrap(), "-o", o], "Fortran"),
-        (vec!["apply", "sigmoid", truncated.to_str().unwrap(), "-o", o], "truncated"),
-        (vec!["apply", "sigmoid", garbage.to_str().unwrap(), "-o", o], "npy"),
-        (vec!["apply", "sigmoid", missing.to_str().unwrap(), "-o", o], "missing.npy"),
+        (
+            vec!["apply", "sigmoid", f64_file.to_str().unwrap(), "-o", o],
+            "dtype",
+        ),
+        (
+            vec!["apply", "sigmoid", be_file.to_str().unwrap(), "-o", o],
+            "dtype",
+        ),
+        (
+            vec!["apply", "sigmoid", fortran.to_str().unwrap(), "-o", o],
+            "Fortran",
+        ),
+        (
+            vec!["apply", "sigmoid", truncated.to_str().unwrap(), "-o", o],
+            "truncated",
+        ),
+        (
+            vec!["apply", "sigmoid", garbage.to_str().unwrap(), "-o", o],
+            "npy",
+        ),
+        (
+            vec!["apply", "sigmoid", missing.to_str().unwrap(), "-o", o],
+            "missing.npy",
+        ),
         (vec!["apply", "softmax", g, "-o", o, "--axis", "2"], "axis"),
         (vec!["apply", "softmax", g, "-o", o, "--axis", "-3"], "axis"),
-        (vec!["apply", "relu", g, "-o", o, "--negative-slope", "nan"], "negative_slope"),
-        (vec!["apply", "relu", g, "-o", o, "--max-value", "-1"], "max_value"),
+        (
+            vec!["apply", "relu", g, "-o", o, "--negative-slope", "nan"],
+            "negative_slope",
+        ),
+        (
+            vec!["apply", "relu", g, "-o", o, "--max-value", "-1"],
+            "max_value",
+        ),
         (vec!["apply", "gelu", g, "-o", o], "unknown activation"),
-        (vec!["apply", "sigmoid", g, "-o", o, "--threshold", "1"], "relu only"),
+        (
+            vec!["apply", "sigmoid", g, "-o", o, "--threshold", "1"],
+            "relu only",
+        ),
     ];
     for (args, needle) in cases {
         let err = run_err(&args);
-        assert!(err.contains(needle), "wgact {args:?}: expected {needle:?} in {err:?}");
-        assert_eq!(err.trim().lines().count(), 1, "one-line error expected: {err}");
+        assert!(
+            err.contains(needle),
+            "wgact {args:?}: expected {needle:?} in {err:?}"
+        );
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "one-line error expected: {err}"
+        );
         assert!(!out.exists(), "wgact {args:?} left an output file");
     }
     // A failing run never touches an existing output.
@@ -125,7 +197,11 @@ fn bad_inputs_fail_cleanly_and_leave_no_output() {
     // Writing into a directory that does not exist fails with no stray files.
     let nodir = d.join("nodir").join("out.npy");
     run_err(&["apply", "sigmoid", g, "-o", nodir.to_str().unwrap()]);
-    let leftovers: Vec<_> = std::fs::read_dir(&d).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
     assert!(leftovers.is_empty());
 }
 
@@ -138,11 +214,20 @@ fn apply_handles_empty_and_zero_d_arrays() {
         let data = vec![0.25f32; n];
         npy::write_f32_atomic(&input, &data, &shape).unwrap();
         let out = d.join("out.npy");
-        run_ok(&["apply", "tanh", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        run_ok(&[
+            "apply",
+            "tanh",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
         let (got, s) = npy::read_f32(&out).unwrap();
         assert_eq!(s, shape);
         assert_eq!(got.len(), n);
-        assert!(got.iter().all(|&g| wgact::ulp::ulp_error(wgact::cpu::tanh(0.25), g) <= 4));
+        assert!(
+            got.iter()
+                .all(|&g| wgact::ulp::ulp_error(wgact::cpu::tanh(0.25), g) <= 4)
+        );
     }
 }
 
@@ -151,12 +236,28 @@ fn demo_info_and_verify_run() {
     let out = wgact().arg("demo").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("adapter:") && text.contains("softmax([1.5, 4.4, 2.0])"), "{text}");
-    assert!(text.contains("[-17.0, -13.0, -9.0, -5.0, -1.0, 5.0]"), "{text}");
+    assert!(
+        text.contains("adapter:") && text.contains("softmax([1.5, 4.4, 2.0])"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[-17.0, -13.0, -9.0, -5.0, -1.0, 5.0]"),
+        "{text}"
+    );
     let out = wgact().arg("info").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("chosen:") && text.contains("max_storage_buffer_binding_size"), "{text}");
-    let out = wgact().args(["verify", "--samples", "2000", "--short"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        text.contains("chosen:") && text.contains("max_storage_buffer_binding_size"),
+        "{text}"
+    );
+    let out = wgact()
+        .args(["verify", "--samples", "2000", "--short"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

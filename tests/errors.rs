@@ -7,7 +7,17 @@ use wgact::{Activation, Error, Relu};
 #[test]
 fn shape_mismatch() {
     let e = ctx().upload(&[1.0, 2.0, 3.0], &[2, 2]).unwrap_err();
-    assert!(matches!(e, Error::ShapeMismatch { expected: 4, got: 3, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::ShapeMismatch {
+                expected: 4,
+                got: 3,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("[2, 2]"));
 }
 

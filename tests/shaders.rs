@@ -9,9 +9,12 @@ fn every_shader_module_validates() {
     for (name, src) in sources::ALL {
         let module = naga::front::wgsl::parse_str(src)
             .unwrap_or_else(|e| panic!("{name}.wgsl does not parse:\n{}", e.emit_to_string(src)));
-        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
-            .validate(&module)
-            .unwrap_or_else(|e| panic!("{name}.wgsl does not validate:\n{}", e.emit_to_string(src)));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}.wgsl does not validate:\n{}", e.emit_to_string(src)));
     }
 }
 
@@ -21,7 +24,10 @@ fn every_kernel_entry_point_exists() {
         let (name, src, entry) = k.source();
         let module = naga::front::wgsl::parse_str(src).expect("parses");
         assert!(
-            module.entry_points.iter().any(|e| e.name == entry && e.stage == naga::ShaderStage::Compute),
+            module
+                .entry_points
+                .iter()
+                .any(|e| e.name == entry && e.stage == naga::ShaderStage::Compute),
             "{name}.wgsl has no compute entry point {entry}"
         );
     }

@@ -6,7 +6,11 @@ mod common;
 use common::{assert_close, ctx, random};
 use wgact::{Activation, Context, ContextOptions, Relu, verify};
 
-const ELEMENTWISE: [Activation; 3] = [Activation::Sigmoid, Activation::Tanh, Activation::Relu(Relu::new())];
+const ELEMENTWISE: [Activation; 3] = [
+    Activation::Sigmoid,
+    Activation::Tanh,
+    Activation::Relu(Relu::new()),
+];
 
 fn shapes() -> Vec<Vec<usize>> {
     vec![
@@ -56,12 +60,23 @@ fn softmax_every_axis() {
 
 #[test]
 fn softmax_wide_rows_and_columns() {
-    for shape in [vec![1, 5000], vec![5000, 1], vec![3, 4097], vec![4097, 3], vec![70_000, 2]] {
+    for shape in [
+        vec![1, 5000],
+        vec![5000, 1],
+        vec![3, 4097],
+        vec![4097, 3],
+        vec![70_000, 2],
+    ] {
         let n: usize = shape.iter().product();
         let data = random(n, 5);
         for axis in [0isize, 1] {
             let act = Activation::Softmax { axis };
-            assert_close(&act, &data, &shape, verify::bound(&act, shape[axis as usize]));
+            assert_close(
+                &act,
+                &data,
+                &shape,
+                verify::bound(&act, shape[axis as usize]),
+            );
         }
     }
 }
@@ -85,8 +100,14 @@ fn zero_sized_tensors() {
 fn zero_d_tensor() {
     let c = ctx();
     let x = c.upload(&[0.5], &[]).unwrap();
-    assert_eq!(c.read(&c.sigmoid(&x).unwrap()).unwrap(), vec![wgact::cpu::sigmoid(0.5)]);
-    assert!(matches!(c.softmax(&x, -1), Err(wgact::Error::AxisOutOfRange { axis: -1, rank: 0 })));
+    assert_eq!(
+        c.read(&c.sigmoid(&x).unwrap()).unwrap(),
+        vec![wgact::cpu::sigmoid(0.5)]
+    );
+    assert!(matches!(
+        c.softmax(&x, -1),
+        Err(wgact::Error::AxisOutOfRange { axis: -1, rank: 0 })
+    ));
 }
 
 #[test]
@@ -100,9 +121,20 @@ fn relu_parameter_combinations() {
                 let mut data = base.clone();
                 // Exactly at, and one ULP around, the threshold and max_value.
                 for c in [Some(t), max].into_iter().flatten() {
-                    data.extend([c, f32::from_bits(c.to_bits() + 1), f32::from_bits(c.to_bits().wrapping_sub(1))]);
+                    data.extend([
+                        c,
+                        f32::from_bits(c.to_bits() + 1),
+                        f32::from_bits(c.to_bits().wrapping_sub(1)),
+                    ]);
                 }
-                data.extend([0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, -f32::MAX]);
+                data.extend([
+                    0.0,
+                    -0.0,
+                    f32::INFINITY,
+                    f32::NEG_INFINITY,
+                    f32::MAX,
+                    -f32::MAX,
+                ]);
                 assert_close(&Activation::Relu(p), &data, &[data.len()], 1);
             }
         }
@@ -114,19 +146,42 @@ fn relu_keras_examples() {
     let c = ctx();
     let x = c.upload(&[-5.0, -3.0, -1.0, 1.0, 3.0, 5.0], &[6]).unwrap();
     let run = |p: Relu| c.read(&c.relu(&x, &p).unwrap()).unwrap();
-    assert_eq!(run(Relu::new().negative_slope(2.0).threshold(3.5)), [-17.0, -13.0, -9.0, -5.0, -1.0, 5.0]);
-    assert_eq!(run(Relu::new().alpha(0.5)), [-2.5, -1.5, -0.5, 1.0, 3.0, 5.0]);
-    assert_eq!(run(Relu::new().max_value(4.0)), [0.0, 0.0, 0.0, 1.0, 3.0, 4.0]);
-    assert_eq!(run(Relu::new().threshold(2.0)), [0.0, 0.0, 0.0, 0.0, 3.0, 5.0]);
+    assert_eq!(
+        run(Relu::new().negative_slope(2.0).threshold(3.5)),
+        [-17.0, -13.0, -9.0, -5.0, -1.0, 5.0]
+    );
+    assert_eq!(
+        run(Relu::new().alpha(0.5)),
+        [-2.5, -1.5, -0.5, 1.0, 3.0, 5.0]
+    );
+    assert_eq!(
+        run(Relu::new().max_value(4.0)),
+        [0.0, 0.0, 0.0, 1.0, 3.0, 4.0]
+    );
+    assert_eq!(
+        run(Relu::new().threshold(2.0)),
+        [0.0, 0.0, 0.0, 0.0, 3.0, 5.0]
+    );
     // With a negative threshold and no max_value, values above it pass through.
-    let y = c.read(&c.relu(&c.upload(&[-0.5, -1.0, -2.0], &[3]).unwrap(), &Relu::new().threshold(-1.0)).unwrap());
+    let y = c.read(
+        &c.relu(
+            &c.upload(&[-0.5, -1.0, -2.0], &[3]).unwrap(),
+            &Relu::new().threshold(-1.0),
+        )
+        .unwrap(),
+    );
     assert_eq!(y.unwrap(), [-0.5, 0.0, 0.0]);
 }
 
 #[test]
 fn softmax_keras_example() {
     let c = ctx();
-    let y = c.read(&c.softmax(&c.upload(&[1.5, 4.4, 2.0], &[1, 3]).unwrap(), -1).unwrap()).unwrap();
+    let y = c
+        .read(
+            &c.softmax(&c.upload(&[1.5, 4.4, 2.0], &[1, 3]).unwrap(), -1)
+                .unwrap(),
+        )
+        .unwrap();
     let want = wgact::cpu::softmax(&[1.5, 4.4, 2.0], &[1, 3], -1).unwrap();
     for (g, w) in y.iter().zip(&want) {
         assert!(wgact::ulp::ulp_error(*w, *g) <= 8);
@@ -179,7 +234,8 @@ fn one_encoder_many_ops() {
     let b = c.zeros(&[3000]).unwrap();
     let mut enc = c.device().create_command_encoder(&Default::default());
     c.encode(&mut enc, &Activation::Tanh, &x, Some(&a)).unwrap();
-    c.encode(&mut enc, &Activation::Sigmoid, &a, Some(&b)).unwrap();
+    c.encode(&mut enc, &Activation::Sigmoid, &a, Some(&b))
+        .unwrap();
     c.queue().submit([enc.finish()]);
     let got = c.read(&b).unwrap();
     for (g, &v) in got.iter().zip(&data) {
@@ -206,11 +262,19 @@ fn split_across_bindings_and_folded_dispatch() {
     for act in ELEMENTWISE {
         let got = c.read(&c.apply(&act, &x).unwrap()).unwrap();
         let want = wgact::cpu::apply(&act, &data, &[n]).unwrap();
-        let worst = got.iter().zip(&want).map(|(g, w)| wgact::ulp::ulp_error(*w, *g)).max().unwrap();
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(g, w)| wgact::ulp::ulp_error(*w, *g))
+            .max()
+            .unwrap();
         assert!(worst <= verify::bound(&act, 1), "{act}: {worst} ULP");
     }
     // Softmax past the cap is refused with a typed error, not a wrong result.
-    assert!(matches!(c.softmax(&x, -1), Err(wgact::Error::TooLarge { .. })));
+    assert!(matches!(
+        c.softmax(&x, -1),
+        Err(wgact::Error::TooLarge { .. })
+    ));
 }
 
 #[test]

@@ -12,7 +12,11 @@ pub fn sigmoid(x: f32) -> f32 {
     }
     // exp of a non-positive argument only: no overflow anywhere.
     let e = (-x.abs()).exp();
-    let r = if x >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+    let r = if x >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
     r as f32
 }
 
@@ -60,7 +64,11 @@ pub fn softmax(data: &[f32], shape: &[usize], axis: isize) -> Result<Vec<f32>> {
                 .filter(|v| v.is_finite())
                 .fold(f64::NEG_INFINITY, f64::max);
             let dead = poisoned || m == f64::NEG_INFINITY;
-            let s: f64 = row.iter().filter(|v| v.is_finite()).map(|v| (v - m).exp()).sum();
+            let s: f64 = row
+                .iter()
+                .filter(|v| v.is_finite())
+                .map(|v| (v - m).exp())
+                .sum();
             for (k, &v) in row.iter().enumerate() {
                 out[base + k * inner] = if dead {
                     f32::NAN

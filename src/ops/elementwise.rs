@@ -58,7 +58,10 @@ pub(super) fn encode(
             _pad1: 0.0,
         });
         let (off, size) = (start as u64 * 4, n as u64 * 4);
-        let mut entries = vec![entry(1, &dst.buffer, off, Some(size)), entry(2, &params, 0, None)];
+        let mut entries = vec![
+            entry(1, &dst.buffer, off, Some(size)),
+            entry(2, &params, 0, None),
+        ];
         if !inplace {
             entries.push(entry(0, &x.buffer, off, Some(size)));
         }

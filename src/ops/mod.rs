@@ -34,9 +34,11 @@ impl Context {
     }
 
     fn run(&self, act: &Activation, x: &Tensor, out: Option<&Tensor>) -> Result<()> {
-        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some(act.name()),
-        });
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some(act.name()),
+            });
         self.encode(&mut enc, act, x, out)?;
         self.scoped(|| self.queue.submit([enc.finish()]))?;
         Ok(())
@@ -94,11 +96,12 @@ impl Context {
     }
 
     pub(crate) fn uniform<T: bytemuck::Pod>(&self, v: &T) -> wgpu::Buffer {
-        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("wgact params"),
-            contents: bytemuck::bytes_of(v),
-            usage: wgpu::BufferUsages::UNIFORM,
-        })
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("wgact params"),
+                contents: bytemuck::bytes_of(v),
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
     }
 
     /// Workgroup grid for `groups` workgroups, folded into y past the
@@ -123,7 +126,12 @@ impl Context {
 /// Threads per workgroup in every kernel (`WG_SIZE` in `common.wgsl`).
 pub(crate) const WG_SIZE: u64 = 256;
 
-pub(crate) fn entry<'a>(binding: u32, buffer: &'a wgpu::Buffer, offset: u64, size: Option<u64>) -> wgpu::BindGroupEntry<'a> {
+pub(crate) fn entry<'a>(
+    binding: u32,
+    buffer: &'a wgpu::Buffer,
+    offset: u64,
+    size: Option<u64>,
+) -> wgpu::BindGroupEntry<'a> {
     wgpu::BindGroupEntry {
         binding,
         resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {

@@ -86,10 +86,18 @@ pub(super) fn encode(
     let bind1 = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("softmax stats"),
         layout: &p1.get_bind_group_layout(0),
-        entries: &[entry(0, &x.buffer, 0, Some(x.byte_len())), entry(1, &stats, 0, None), entry(2, &uniform, 0, None)],
+        entries: &[
+            entry(0, &x.buffer, 0, Some(x.byte_len())),
+            entry(1, &stats, 0, None),
+            entry(2, &uniform, 0, None),
+        ],
     });
 
-    let k2 = if out.is_some() { Kernel::SoftmaxNorm } else { Kernel::SoftmaxNormInPlace };
+    let k2 = if out.is_some() {
+        Kernel::SoftmaxNorm
+    } else {
+        Kernel::SoftmaxNormInPlace
+    };
     let p2 = ctx.kernels.get(k2);
     let dst = out.unwrap_or(x);
     let mut entries2 = vec![

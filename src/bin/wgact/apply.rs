@@ -31,8 +31,14 @@ pub struct Args {
 /// The activation the arguments ask for; parameters of another op are refused
 /// rather than silently ignored.
 fn activation(a: &Args) -> Result<Activation, String> {
-    let act: Activation = a.activation.parse().map_err(|e: wgact::Error| e.to_string())?;
-    let relu_flags = a.negative_slope.is_some() || a.alpha.is_some() || a.max_value.is_some() || a.threshold.is_some();
+    let act: Activation = a
+        .activation
+        .parse()
+        .map_err(|e: wgact::Error| e.to_string())?;
+    let relu_flags = a.negative_slope.is_some()
+        || a.alpha.is_some()
+        || a.max_value.is_some()
+        || a.threshold.is_some();
     Ok(match act {
         Activation::Relu(_) => {
             let mut p = Relu::new();
@@ -48,10 +54,16 @@ fn activation(a: &Args) -> Result<Activation, String> {
             Activation::Relu(p)
         }
         Activation::Softmax { .. } if relu_flags => {
-            return Err("--negative-slope/--alpha/--max-value/--threshold apply to relu only".into());
+            return Err(
+                "--negative-slope/--alpha/--max-value/--threshold apply to relu only".into(),
+            );
         }
         Activation::Softmax { .. } => Activation::Softmax { axis: a.axis },
-        _ if relu_flags => return Err("--negative-slope/--alpha/--max-value/--threshold apply to relu only".into()),
+        _ if relu_flags => {
+            return Err(
+                "--negative-slope/--alpha/--max-value/--threshold apply to relu only".into(),
+            );
+        }
         _ if a.axis != -1 => return Err("--axis applies to softmax only".into()),
         other => other,
     })
@@ -76,6 +88,11 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
     let y = ctx.apply(&act, &x)?;
     let out = ctx.read(&y)?;
     npy::write_f32_atomic(&a.output, &out, &shape)?;
-    eprintln!("wgact: {act} on {:?} -> {} ({})", shape, a.output.display(), ctx.describe());
+    eprintln!(
+        "wgact: {act} on {:?} -> {} ({})",
+        shape,
+        a.output.display(),
+        ctx.describe()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -19,9 +19,24 @@ pub fn run() -> wgact::Result<ExitCode> {
     println!("x = linspace(-5, 5, 6) = {x:?}\n");
     show(&ctx, "sigmoid(x)", Activation::Sigmoid, &x)?;
     show(&ctx, "relu(x)", Activation::Relu(Relu::new()), &x)?;
-    show(&ctx, "relu(x, negative_slope=0.5)", Activation::Relu(Relu::new().negative_slope(0.5)), &x)?;
-    show(&ctx, "relu(x, max_value=4)", Activation::Relu(Relu::new().max_value(4.0)), &x)?;
-    show(&ctx, "relu(x, threshold=2)", Activation::Relu(Relu::new().threshold(2.0)), &x)?;
+    show(
+        &ctx,
+        "relu(x, negative_slope=0.5)",
+        Activation::Relu(Relu::new().negative_slope(0.5)),
+        &x,
+    )?;
+    show(
+        &ctx,
+        "relu(x, max_value=4)",
+        Activation::Relu(Relu::new().max_value(4.0)),
+        &x,
+    )?;
+    show(
+        &ctx,
+        "relu(x, threshold=2)",
+        Activation::Relu(Relu::new().threshold(2.0)),
+        &x,
+    )?;
     show(
         &ctx,
         "relu(x, negative_slope=2, threshold=3.5)",
@@ -29,6 +44,11 @@ pub fn run() -> wgact::Result<ExitCode> {
         &x,
     )?;
     show(&ctx, "tanh(x)", Activation::Tanh, &x)?;
-    show(&ctx, "softmax([1.5, 4.4, 2.0])", Activation::Softmax { axis: -1 }, &[1.5, 4.4, 2.0])?;
+    show(
+        &ctx,
+        "softmax([1.5, 4.4, 2.0])",
+        Activation::Softmax { axis: -1 },
+        &[1.5, 4.4, 2.0],
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "wgact", version, about = "Neural-network activations on any GPU through wgpu")]
+#[command(
+    name = "wgact",
+    version,
+    about = "Neural-network activations on any GPU through wgpu"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

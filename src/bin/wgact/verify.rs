@@ -14,7 +14,10 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
     let ctx = wgact::Context::new()?;
     println!("adapter: {}", ctx.describe());
     let reports = wgact::verify::run(&ctx, a.samples, !a.short)?;
-    println!("{:<24} {:>10} {:>8} {:>9} {:>8}  worst (input -> reference / gpu)", "op", "values", "max ULP", "bound", "flushed");
+    println!(
+        "{:<24} {:>10} {:>8} {:>9} {:>8}  worst (input -> reference / gpu)",
+        "op", "values", "max ULP", "bound", "flushed"
+    );
     let mut ok = true;
     for r in &reports {
         let s = &r.stats;
@@ -22,7 +25,11 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
             .worst
             .map(|(x, want, got)| format!("{x:e} -> {want:e} / {got:e}"))
             .unwrap_or_default();
-        let max = if s.max_ulp == u64::MAX { "NaN-mismatch".to_string() } else { s.max_ulp.to_string() };
+        let max = if s.max_ulp == u64::MAX {
+            "NaN-mismatch".to_string()
+        } else {
+            s.max_ulp.to_string()
+        };
         println!(
             "{:<24} {:>10} {:>8} {:>9} {:>8}  {}{}",
             r.name,
@@ -35,5 +42,9 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
         );
         ok &= r.passed();
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
