@@ -17,6 +17,9 @@ pub struct ContextOptions {
     /// Caps the storage-binding size wgact uses (bytes), e.g. to exercise the
     /// code that splits large tensors across bindings. `None`: the device limit.
     pub max_binding_size: Option<u64>,
+    /// Caps the workgroups per dispatch dimension wgact uses, e.g. to exercise
+    /// the folding of large dispatches into y. `None`: the device limit.
+    pub max_workgroups_per_dimension: Option<u32>,
 }
 
 /// One adapter as `wgact info` reports it.
@@ -43,6 +46,7 @@ pub struct Context {
     info: Option<wgpu::AdapterInfo>,
     pub(crate) limits: wgpu::Limits,
     pub(crate) max_binding: u64,
+    pub(crate) max_groups: u32,
     pub(crate) kernels: Registry,
     /// Reused readback buffer; the lock is held from copy to unmap, so it is
     /// never reused before its previous map has resolved.
@@ -145,25 +149,20 @@ impl Context {
         // Everything wgact does runs inside error scopes; anything that still
         // escapes is reported rather than aborting the process.
         device.on_uncaptured_error(Arc::new(|e| eprintln!("wgact: uncaptured wgpu error: {e}")));
-        Self::build(
-            device,
-            queue,
-            Some(adapter.get_info()),
-            opts.max_binding_size,
-        )
+        Self::build(device, queue, Some(adapter.get_info()), &opts)
     }
 
     /// A context on a device the caller already owns (shared, not copied).
     /// Pipelines are built on it once; the caller's error handler is left alone.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Result<Self> {
-        Self::build(device, queue, None, None)
+        Self::build(device, queue, None, &ContextOptions::default())
     }
 
     fn build(
         device: wgpu::Device,
         queue: wgpu::Queue,
         info: Option<wgpu::AdapterInfo>,
-        cap: Option<u64>,
+        opts: &ContextOptions,
     ) -> Result<Self> {
         let limits = device.limits();
         let kernels = scoped(&device, || Registry::new(&device))?;
@@ -171,8 +170,12 @@ impl Context {
         let mut max_binding = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
-        if let Some(c) = cap {
+        if let Some(c) = opts.max_binding_size {
             max_binding = max_binding.min(c);
+        }
+        let mut max_groups = limits.max_compute_workgroups_per_dimension;
+        if let Some(c) = opts.max_workgroups_per_dimension {
+            max_groups = max_groups.min(c);
         }
         // Whole multiples of the offset alignment, so chunks can start anywhere.
         max_binding = (max_binding / align * align).max(align);
@@ -182,6 +185,7 @@ impl Context {
             info,
             limits,
             max_binding,
+            max_groups: max_groups.max(1),
             kernels,
             staging: Mutex::new(None),
         })

@@ -249,7 +249,7 @@ fn c_tanh(v: f32) -> f32 {
 }
 
 #[test]
-fn split_across_bindings_and_folded_dispatch() {
+fn split_across_bindings() {
     // A 1 MiB binding cap forces elementwise ops to split a 4.5 MiB tensor.
     let c = Context::with_options(ContextOptions {
         max_binding_size: Some(1 << 20),
@@ -278,9 +278,56 @@ fn split_across_bindings_and_folded_dispatch() {
 }
 
 #[test]
-fn many_rows_fold_the_dispatch() {
-    // 70 000 rows of 2: more workgroups than one dispatch dimension allows
-    // on devices with the WebGPU default limit of 65 535.
+fn folded_dispatches_cover_every_element() {
+    // With at most 11 workgroups per dimension every op folds its dispatch
+    // into y, and the kernels must rebuild the linear index exactly.
+    let c = Context::with_options(ContextOptions {
+        max_workgroups_per_dimension: Some(11),
+        ..Default::default()
+    })
+    .expect("adapter");
+    let data = random(30 * 1000 + 3, 29);
+    for (shape, axis) in [
+        (vec![30_003], 0isize),
+        (vec![10_001, 3], -1),
+        (vec![3, 10_001], 0),
+        (vec![3, 10_001], 1),
+    ] {
+        let x = c.upload(&data, &shape).unwrap();
+        let acts = [
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Relu(Relu::new().alpha(0.2)),
+            Activation::Softmax { axis },
+        ];
+        for act in acts {
+            let got = c.read(&c.apply(&act, &x).unwrap()).unwrap();
+            let want = wgact::cpu::apply(&act, &data, &shape).unwrap();
+            let len = shape[axis.rem_euclid(shape.len() as isize) as usize];
+            let worst = got
+                .iter()
+                .zip(&want)
+                .map(|(g, w)| wgact::ulp::ulp_error(*w, *g))
+                .max()
+                .unwrap();
+            assert!(
+                worst <= verify::bound(&act, len),
+                "{act} {shape:?}: {worst} ULP"
+            );
+        }
+    }
+    // Past 11 x 11 workgroups the dispatch cannot be expressed: a typed error.
+    let big = c.upload(&vec![0.0; 256 * 200], &[256 * 200]).unwrap();
+    assert!(matches!(
+        c.sigmoid(&big),
+        Err(wgact::Error::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn many_short_rows() {
+    // 70 000 rows of 2 (and the transposed layout).
     let data = random(140_000, 23);
     assert_close(&Activation::Softmax { axis: -1 }, &data, &[70_000, 2], 8);
+    assert_close(&Activation::Softmax { axis: 0 }, &data, &[2, 70_000], 8);
 }

@@ -107,7 +107,7 @@ impl Context {
     /// Workgroup grid for `groups` workgroups, folded into y past the
     /// per-dimension limit (kernels rebuild the linear index).
     pub(crate) fn grid(&self, groups: u64) -> Result<(u32, u32)> {
-        let max = self.limits.max_compute_workgroups_per_dimension.max(1) as u64;
+        let max = self.max_groups as u64;
         if groups <= max {
             return Ok((groups as u32, 1));
         }
