@@ -260,14 +260,7 @@ fn split_across_bindings() {
     let data = random(n, 21);
     let x = c.upload(&data, &[n]).unwrap();
     for act in ELEMENTWISE {
-        let got = c.read(&c.apply(&act, &x).unwrap()).unwrap();
-        let want = wgact::cpu::apply(&act, &data, &[n]).unwrap();
-        let worst = got
-            .iter()
-            .zip(&want)
-            .map(|(g, w)| wgact::ulp::ulp_error(*w, *g))
-            .max()
-            .unwrap();
+        let worst = verify::check(&c, &act, &data, &[n]).unwrap().max_ulp;
         assert!(worst <= verify::bound(&act, 1), "{act}: {worst} ULP");
     }
     // Softmax past the cap is refused with a typed error, not a wrong result.
@@ -293,7 +286,6 @@ fn folded_dispatches_cover_every_element() {
         (vec![3, 10_001], 0),
         (vec![3, 10_001], 1),
     ] {
-        let x = c.upload(&data, &shape).unwrap();
         let acts = [
             Activation::Sigmoid,
             Activation::Tanh,
@@ -301,15 +293,8 @@ fn folded_dispatches_cover_every_element() {
             Activation::Softmax { axis },
         ];
         for act in acts {
-            let got = c.read(&c.apply(&act, &x).unwrap()).unwrap();
-            let want = wgact::cpu::apply(&act, &data, &shape).unwrap();
             let len = shape[axis.rem_euclid(shape.len() as isize) as usize];
-            let worst = got
-                .iter()
-                .zip(&want)
-                .map(|(g, w)| wgact::ulp::ulp_error(*w, *g))
-                .max()
-                .unwrap();
+            let worst = verify::check(&c, &act, &data, &shape).unwrap().max_ulp;
             assert!(
                 worst <= verify::bound(&act, len),
                 "{act} {shape:?}: {worst} ULP"
