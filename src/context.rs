@@ -2,7 +2,9 @@
 //! set up once.
 
 use crate::kernels::Registry;
+use crate::pool::Pool;
 use crate::{Error, Result};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How to pick the adapter. `Default` honours `WGPU_BACKEND` and
@@ -51,6 +53,9 @@ pub struct Context {
     /// Reused readback buffer; the lock is held from copy to unmap, so it is
     /// never reused before its previous map has resolved.
     pub(crate) staging: Mutex<Option<wgpu::Buffer>>,
+    pub(crate) pool: Arc<Pool>,
+    pub(crate) submissions: AtomicU64,
+    pub(crate) texture_pipelines: crate::ops::TexturePipelines,
 }
 
 fn backends_from(opts: &ContextOptions) -> wgpu::Backends {
@@ -188,6 +193,9 @@ impl Context {
             max_groups: max_groups.max(1),
             kernels,
             staging: Mutex::new(None),
+            pool: Arc::new(Pool::default()),
+            submissions: AtomicU64::new(0),
+            texture_pipelines: Default::default(),
         })
     }
 
@@ -213,6 +221,18 @@ impl Context {
             Some(i) => describe(i),
             None => "caller-provided device".to_string(),
         }
+    }
+
+    /// Queue submissions wgact has made so far (every op call, readback and
+    /// chain submits once; [`Context::encode`] never does).
+    pub fn submissions(&self) -> u64 {
+        self.submissions.load(Ordering::Relaxed)
+    }
+
+    /// Buffers allocated for op outputs so far; outputs that reuse a buffer
+    /// from the pool do not count.
+    pub fn pool_allocations(&self) -> u64 {
+        self.pool.allocations.load(Ordering::Relaxed)
     }
 
     /// Runs `f` inside validation and out-of-memory error scopes.

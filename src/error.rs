@@ -46,6 +46,20 @@ pub enum Error {
         needed: u64,
         limit: u64,
     },
+    /// A caller's buffer or texture lacks a usage wgact needs.
+    #[error("{what} lacks usage {missing}")]
+    MissingUsage { what: &'static str, missing: String },
+    /// A byte offset that is not a multiple of the device's alignment.
+    #[error(
+        "offset {offset} is not a multiple of {alignment} (min_storage_buffer_offset_alignment)"
+    )]
+    Misaligned { offset: u64, alignment: u64 },
+    /// A caller's buffer too small for the shape asked of it.
+    #[error("buffer of {size} bytes cannot hold {needed} bytes at offset {offset}")]
+    BufferTooSmall { size: u64, offset: u64, needed: u64 },
+    /// A texture wgact cannot work on (format, dimension, size).
+    #[error("texture: {0}")]
+    Texture(String),
     /// A validation or out-of-memory error reported by wgpu.
     #[error("GPU error: {0}")]
     Gpu(String),

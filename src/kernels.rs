@@ -29,14 +29,34 @@ macro_rules! shader {
 /// Full WGSL source of each module (WGSL has no `#include`, so the shared
 /// numerics in `common.wgsl` are prepended).
 pub mod sources {
-    pub const SIGMOID: &str = shader!("common.wgsl", "sigmoid.wgsl", "elementwise.wgsl");
-    pub const TANH: &str = shader!("common.wgsl", "tanh.wgsl", "elementwise.wgsl");
-    pub const RELU: &str = shader!("common.wgsl", "relu.wgsl", "elementwise.wgsl");
+    /// The op's `activate(x)` with the shared numerics, for buffers and textures.
+    pub const SIGMOID_FN: &str = shader!("common.wgsl", "sigmoid.wgsl");
+    pub const TANH_FN: &str = shader!("common.wgsl", "tanh.wgsl");
+    pub const RELU_FN: &str = shader!("common.wgsl", "relu.wgsl");
+
+    pub const SIGMOID: &str = shader!(
+        "common.wgsl",
+        "sigmoid.wgsl",
+        "params.wgsl",
+        "elementwise.wgsl"
+    );
+    pub const TANH: &str = shader!(
+        "common.wgsl",
+        "tanh.wgsl",
+        "params.wgsl",
+        "elementwise.wgsl"
+    );
+    pub const RELU: &str = shader!(
+        "common.wgsl",
+        "relu.wgsl",
+        "params.wgsl",
+        "elementwise.wgsl"
+    );
     pub const SOFTMAX_STATS: &str =
         shader!("common.wgsl", "softmax_common.wgsl", "softmax_stats.wgsl");
     pub const SOFTMAX_NORM: &str =
         shader!("common.wgsl", "softmax_common.wgsl", "softmax_norm.wgsl");
-    /// Every module, with a name, for validation.
+    /// Every buffer module, with a name, for validation.
     pub const ALL: [(&str, &str); 5] = [
         ("sigmoid", SIGMOID),
         ("tanh", TANH),
@@ -44,6 +64,23 @@ pub mod sources {
         ("softmax_stats", SOFTMAX_STATS),
         ("softmax_norm", SOFTMAX_NORM),
     ];
+    /// Every elementwise op's function, with a name, for texture modules.
+    pub const ELEMENTWISE_FNS: [(&str, &str); 3] = [
+        ("sigmoid", SIGMOID_FN),
+        ("tanh", TANH_FN),
+        ("relu", RELU_FN),
+    ];
+    /// WGSL storage formats of the texture modules.
+    pub const TEXTURE_FORMATS: [&str; 3] = ["rgba32float", "rgba16float", "r32float"];
+}
+
+/// The texture module for an op's function and a WGSL storage `format`.
+pub fn texture_source(op_fn: &str, format: &str) -> String {
+    let body = include_str!("../shaders/texture.wgsl").replace("FORMAT", format);
+    format!(
+        "{op_fn}\n{}\n{body}",
+        include_str!("../shaders/params.wgsl")
+    )
 }
 
 impl Kernel {

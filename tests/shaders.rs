@@ -19,6 +19,32 @@ fn every_shader_module_validates() {
 }
 
 #[test]
+fn every_texture_module_validates() {
+    for (name, op_fn) in sources::ELEMENTWISE_FNS {
+        for format in sources::TEXTURE_FORMATS {
+            let src = wgact::kernels::texture_source(op_fn, format);
+            let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| {
+                panic!(
+                    "texture {name}/{format} does not parse:\n{}",
+                    e.emit_to_string(&src)
+                )
+            });
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::empty(),
+            )
+            .validate(&module)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "texture {name}/{format} does not validate:\n{}",
+                    e.emit_to_string(&src)
+                )
+            });
+        }
+    }
+}
+
+#[test]
 fn every_kernel_entry_point_exists() {
     for k in Kernel::ALL {
         let (name, src, entry) = k.source();

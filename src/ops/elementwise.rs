@@ -5,13 +5,13 @@ use super::{WG_SIZE, entry};
 use crate::kernels::Kernel;
 use crate::{Activation, Context, Result, Tensor};
 
-/// Mirrors `Params` in `shaders/elementwise.wgsl`.
+/// Mirrors `Params` in `shaders/params.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
     len: u32,
     has_max: u32,
-    _pad0: [u32; 2],
+    _pad0: [u32; 2], // include_alpha (textures only), padding
     negative_slope: f32,
     max_value: f32,
     threshold: f32,
@@ -59,11 +59,11 @@ pub(super) fn encode(
         });
         let (off, size) = (start as u64 * 4, n as u64 * 4);
         let mut entries = vec![
-            entry(1, &dst.buffer, off, Some(size)),
+            entry(1, &dst.buffer, dst.offset + off, Some(size)),
             entry(2, &params, 0, None),
         ];
         if !inplace {
-            entries.push(entry(0, &x.buffer, off, Some(size)));
+            entries.push(entry(0, &x.buffer, x.offset + off, Some(size)));
         }
         let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(act.name()),

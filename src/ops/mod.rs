@@ -1,8 +1,13 @@
 //! The ops: argument checks, then dispatch. Each op records into a command
 //! encoder; the convenience methods submit it at once.
 
+pub mod chain;
 mod elementwise;
 mod softmax;
+mod texture;
+
+pub use texture::TEXTURE_FORMATS;
+pub(crate) use texture::TexturePipelines;
 
 use crate::{Activation, Context, Error, Relu, Result, Tensor};
 use wgpu::util::DeviceExt;
@@ -10,7 +15,9 @@ use wgpu::util::DeviceExt;
 impl Context {
     /// Records `act` applied to `x` into `encoder`, writing `out` (or `x`
     /// itself when `out` is `None`). Nothing is submitted: the caller submits
-    /// `encoder` when it likes, so many ops can share one submission.
+    /// `encoder` when it likes, so many ops can share one submission. Keep
+    /// `x` and `out` alive until then: a dropped op output returns its buffer
+    /// to wgact's pool (a [`Chain`](crate::Chain) takes care of this itself).
     pub fn encode(
         &self,
         encoder: &mut wgpu::CommandEncoder,
@@ -40,14 +47,14 @@ impl Context {
                 label: Some(act.name()),
             });
         self.encode(&mut enc, act, x, out)?;
-        self.scoped(|| self.queue.submit([enc.finish()]))?;
+        self.submit(enc)?;
         Ok(())
     }
 
     /// `act(x)` as a new tensor.
     pub fn apply(&self, act: &Activation, x: &Tensor) -> Result<Tensor> {
         act.validate()?;
-        let out = self.zeros(x.shape())?;
+        let out = self.empty(x.shape())?;
         self.run(act, x, Some(&out))?;
         Ok(out)
     }

@@ -87,7 +87,7 @@ pub(super) fn encode(
         label: Some("softmax stats"),
         layout: &p1.get_bind_group_layout(0),
         entries: &[
-            entry(0, &x.buffer, 0, Some(x.byte_len())),
+            entry(0, &x.buffer, x.offset, Some(x.byte_len())),
             entry(1, &stats, 0, None),
             entry(2, &uniform, 0, None),
         ],
@@ -101,12 +101,12 @@ pub(super) fn encode(
     let p2 = ctx.kernels.get(k2);
     let dst = out.unwrap_or(x);
     let mut entries2 = vec![
-        entry(1, &dst.buffer, 0, Some(x.byte_len())),
+        entry(1, &dst.buffer, dst.offset, Some(x.byte_len())),
         entry(2, &uniform, 0, None),
         entry(3, &stats, 0, None),
     ];
     if out.is_some() {
-        entries2.push(entry(0, &x.buffer, 0, Some(x.byte_len())));
+        entries2.push(entry(0, &x.buffer, x.offset, Some(x.byte_len())));
     }
     let bind2 = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("softmax norm"),

@@ -1,0 +1,64 @@
+//! Reuse of the buffers behind op outputs and intermediates.
+//!
+//! A dropped pooled tensor gives its buffer back; the next op output of a
+//! fitting size takes it instead of allocating. Reuse is safe because wgpu
+//! runs submissions in order: a later submission's writes come after every
+//! earlier read. Buffers referenced by an open [`Chain`](crate::Chain) are
+//! held back until it is submitted.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Free buffers kept at most.
+const MAX_FREE: usize = 32;
+
+#[derive(Default, Debug)]
+pub(crate) struct Pool {
+    free: Mutex<Vec<wgpu::Buffer>>,
+    /// Buffers referenced by unsubmitted chains (a buffer may appear twice).
+    busy: Mutex<Vec<wgpu::Buffer>>,
+    pub(crate) allocations: AtomicU64,
+}
+
+impl Pool {
+    /// The smallest free buffer of at least `size` bytes and at most twice that.
+    pub(crate) fn take(&self, size: u64) -> Option<wgpu::Buffer> {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        let busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        let best = free
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.size() >= size && b.size() <= size.saturating_mul(2).max(256))
+            .filter(|(_, b)| !busy.contains(b))
+            .min_by_key(|(_, b)| b.size())
+            .map(|(i, _)| i)?;
+        Some(free.swap_remove(best))
+    }
+
+    pub(crate) fn give(&self, b: wgpu::Buffer) {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        if free.len() < MAX_FREE {
+            free.push(b);
+        }
+    }
+
+    pub(crate) fn mark_busy(&self, b: &wgpu::Buffer) {
+        self.busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(b.clone());
+    }
+
+    pub(crate) fn release(&self, bs: &[wgpu::Buffer]) {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        for b in bs {
+            if let Some(i) = busy.iter().position(|x| x == b) {
+                busy.swap_remove(i);
+            }
+        }
+    }
+
+    pub(crate) fn count_allocation(&self) {
+        self.allocations.fetch_add(1, Ordering::Relaxed);
+    }
+}

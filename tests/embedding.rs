@@ -1,0 +1,314 @@
+//! wgact inside someone else's pipeline: caller's buffers (no copy, offsets,
+//! usage and alignment checks), caller's encoder, chains with one submission,
+//! pooled intermediates, async readback, 8 threads on one context.
+
+mod common;
+use common::{ctx, random};
+use std::sync::Arc;
+use wgact::wgpu;
+use wgact::{Activation, Context, Error, Relu, cpu, ulp::ulp_error, verify};
+
+fn caller_buffer(c: &Context, bytes: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    c.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("caller"),
+        size: bytes,
+        usage,
+        mapped_at_creation: false,
+    })
+}
+
+const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+
+fn assert_within(act: &Activation, input: &[f32], shape: &[usize], got: &[f32]) {
+    let want = cpu::apply(act, input, shape).unwrap();
+    let len = if let Activation::Softmax { axis } = act {
+        shape[axis.rem_euclid(shape.len() as isize) as usize]
+    } else {
+        1
+    };
+    for ((g, w), x) in got.iter().zip(&want).zip(input) {
+        assert!(
+            ulp_error(*w, *g) <= verify::bound(act, len),
+            "{act}({x}) = {g}, want {w}"
+        );
+    }
+}
+
+#[test]
+fn wrapped_buffer_is_used_in_place_at_an_offset() {
+    let c = ctx();
+    let align = c.limits().min_storage_buffer_offset_alignment as u64;
+    let offset = align * 3;
+    let data = random(1000, 1);
+    let buf = caller_buffer(c, offset + 4000 + 64, RW);
+    c.queue()
+        .write_buffer(&buf, offset, bytemuck::cast_slice(&data));
+    let mut t = c.wrap(&buf, offset, &[10, 100]).unwrap();
+    assert!(t.buffer() == &buf, "wrap must not copy: same wgpu::Buffer");
+    assert_eq!(t.offset(), offset);
+    c.softmax_inplace(&mut t, -1).unwrap();
+    let via_wgact = c.read(&t).unwrap();
+    assert_within(
+        &Activation::Softmax { axis: -1 },
+        &data,
+        &[10, 100],
+        &via_wgact,
+    );
+    // The caller sees the result through its own buffer, and nothing outside
+    // the tensor's bytes was touched.
+    let whole = c
+        .read(
+            &c.wrap(&buf, 0, &[((offset + 4000 + 64) / 4) as usize])
+                .unwrap(),
+        )
+        .unwrap();
+    let at = (offset / 4) as usize;
+    assert_eq!(&whole[at..at + 1000], &via_wgact[..]);
+    assert!(
+        whole[..at]
+            .iter()
+            .chain(&whole[at + 1000..])
+            .all(|&v| v == 0.0)
+    );
+}
+
+#[test]
+fn wrapped_input_and_output_buffers() {
+    let c = ctx();
+    let align = c.limits().min_storage_buffer_offset_alignment as u64;
+    let data = random(777, 2);
+    let src = caller_buffer(c, align + 777 * 4, RW);
+    let dst = caller_buffer(c, 2 * align + 777 * 4, RW);
+    c.queue()
+        .write_buffer(&src, align, bytemuck::cast_slice(&data));
+    let x = c.wrap(&src, align, &[777]).unwrap();
+    let y = c.wrap(&dst, 2 * align, &[777]).unwrap();
+    for act in [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu(Relu::new().alpha(0.3)),
+    ] {
+        c.apply_into(&act, &x, &y).unwrap();
+        assert_within(&act, &data, &[777], &c.read(&y).unwrap());
+    }
+    // The input is untouched.
+    assert_eq!(c.read(&x).unwrap(), data);
+}
+
+#[test]
+fn wrap_checks_usage_alignment_and_size() {
+    let c = ctx();
+    let align = c.limits().min_storage_buffer_offset_alignment as u64;
+    let buf = caller_buffer(c, 4096, RW);
+    let e = c.wrap(&buf, 4, &[8]).unwrap_err();
+    assert!(matches!(e, Error::Misaligned { offset: 4, .. }), "{e}");
+    let e = c.wrap(&buf, align, &[1024]).unwrap_err();
+    assert!(matches!(e, Error::BufferTooSmall { .. }), "{e}");
+    let e = c.wrap(&buf, 0, &[usize::MAX / 2]).unwrap_err();
+    assert!(
+        matches!(e, Error::TooLarge { .. } | Error::BufferTooSmall { .. }),
+        "{e}"
+    );
+    let no_storage = caller_buffer(
+        c,
+        4096,
+        wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+    );
+    let e = c.wrap(&no_storage, 0, &[8]).unwrap_err();
+    assert!(matches!(e, Error::MissingUsage { .. }), "{e}");
+    assert!(e.to_string().contains("STORAGE"));
+    let no_copy = caller_buffer(c, 4096, wgpu::BufferUsages::STORAGE);
+    let t = c.wrap(&no_copy, 0, &[8]).unwrap();
+    c.sigmoid(&t).unwrap(); // usable as an input...
+    let e = c.read(&t).unwrap_err(); // ...but wgact cannot copy it out
+    assert!(matches!(e, Error::MissingUsage { .. }), "{e}");
+}
+
+/// A caller's compute shader: `data[i] = data[i] * scale + shift`.
+fn caller_affine(
+    c: &Context,
+    enc: &mut wgpu::CommandEncoder,
+    buf: &wgpu::Buffer,
+    n: u32,
+    scale: f32,
+    shift: f32,
+) {
+    let module = c.device().create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("caller affine"),
+        source: wgpu::ShaderSource::Wgsl(
+            format!(
+                "@group(0) @binding(0) var<storage, read_write> d: array<f32>;
+                 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) {{
+                     if (g.x < {n}u) {{ d[g.x] = d[g.x] * {scale:?} + {shift:?}; }}
+                 }}"
+            )
+            .into(),
+        ),
+    });
+    let p = c
+        .device()
+        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: None,
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+    let bg = c.device().create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &p.get_bind_group_layout(0),
+        entries: &[wgpu::BindGroupEntry {
+            binding: 0,
+            resource: buf.as_entire_binding(),
+        }],
+    });
+    let mut pass = enc.begin_compute_pass(&Default::default());
+    pass.set_pipeline(&p);
+    pass.set_bind_group(0, &bg, &[]);
+    pass.dispatch_workgroups(n.div_ceil(64), 1, 1);
+}
+
+#[test]
+fn interleaves_with_the_callers_passes_in_one_encoder() {
+    let c = ctx();
+    let data = random(500, 3);
+    let buf = caller_buffer(c, 2000, RW);
+    c.queue().write_buffer(&buf, 0, bytemuck::cast_slice(&data));
+    let t = c.wrap(&buf, 0, &[500]).unwrap();
+    let mut enc = c.device().create_command_encoder(&Default::default());
+    caller_affine(c, &mut enc, &buf, 500, 2.0, 0.0); // caller: x * 2
+    c.encode(&mut enc, &Activation::Tanh, &t, None).unwrap(); // wgact: tanh in place
+    caller_affine(c, &mut enc, &buf, 500, 1.0, 1.0); // caller: + 1
+    let before = c.submissions();
+    c.queue().submit([enc.finish()]);
+    assert_eq!(c.submissions(), before, "encode never submits");
+    let got = c.read(&t).unwrap();
+    for (g, x) in got.iter().zip(&data) {
+        let w = cpu::tanh(x * 2.0) + 1.0;
+        assert!((g - w).abs() <= 4.0 * f32::EPSILON * 2.0, "{g} vs {w}");
+    }
+}
+
+#[test]
+fn a_chain_is_one_submission_and_reuses_pooled_buffers() {
+    let c = Context::new().expect("adapter");
+    let a = random(4 * 300, 4);
+    let b = random(4 * 300, 5);
+    let xa = c.upload(&a, &[4, 300]).unwrap();
+    let xb = c.upload(&b, &[4, 300]).unwrap();
+    let relu = Activation::Relu(Relu::new().alpha(0.1));
+    let soft = Activation::Softmax { axis: -1 };
+    let run = || {
+        let mut chain = c.chain();
+        let ha = chain.apply(&relu, &xa).unwrap();
+        let hb = chain.apply(&relu, &xb).unwrap();
+        let pa = chain.apply(&soft, &ha).unwrap();
+        let pb = chain.apply(&soft, &hb).unwrap();
+        drop((ha, hb)); // intermediates go back to the pool, after the chain
+        let mut sa = chain.apply(&Activation::Sigmoid, &pa).unwrap();
+        chain.apply_inplace(&Activation::Tanh, &mut sa).unwrap();
+        let sb = chain.apply(&Activation::Sigmoid, &pb).unwrap();
+        chain.read(&[&sa, &sb]).unwrap()
+    };
+    let s0 = c.submissions();
+    let out = run();
+    assert_eq!(c.submissions() - s0, 1, "ops + readback in one submission");
+    for (x, got) in [(&a, &out[0]), (&b, &out[1])] {
+        let h = cpu::apply(&relu, x, &[4, 300]).unwrap();
+        let p = cpu::apply(&soft, &h, &[4, 300]).unwrap();
+        let s = cpu::apply(&Activation::Sigmoid, &p, &[4, 300]).unwrap();
+        let want = cpu::apply(&Activation::Tanh, &s, &[4, 300]).unwrap();
+        if std::ptr::eq(x, &b) {
+            for (g, w) in got.iter().zip(&s) {
+                assert!(ulp_error(*w, *g) <= 8);
+            }
+        } else {
+            for (g, w) in got.iter().zip(&want) {
+                assert!(ulp_error(*w, *g) <= 16);
+            }
+        }
+    }
+    let allocated = c.pool_allocations();
+    let again = run();
+    assert_eq!(again, out);
+    assert_eq!(
+        c.pool_allocations(),
+        allocated,
+        "the second chain allocates nothing new"
+    );
+}
+
+#[test]
+fn async_readback_maps_several_tensors_together() {
+    let c = ctx();
+    let a = c.upload(&[1.0, 2.0, 3.0], &[3]).unwrap();
+    let b = c.upload(&[-1.0; 5], &[5]).unwrap();
+    let e = c.upload(&[], &[0]).unwrap();
+    let ya = c.sigmoid(&a).unwrap();
+    let s0 = c.submissions();
+    let both = pollster::block_on(c.read_many_async(&[&ya, &e, &b])).unwrap();
+    assert_eq!(
+        c.submissions() - s0,
+        1,
+        "one copy submission for three tensors"
+    );
+    assert_eq!(both[0], c.read(&ya).unwrap());
+    assert!(both[1].is_empty());
+    assert_eq!(both[2], vec![-1.0; 5]);
+    let one = pollster::block_on(c.read_async(&b)).unwrap();
+    assert_eq!(one, vec![-1.0; 5]);
+}
+
+#[test]
+fn eight_threads_share_one_context() {
+    let c: Arc<Context> = Arc::new(Context::new().expect("adapter"));
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                let acts = [
+                    Activation::Sigmoid,
+                    Activation::Tanh,
+                    Activation::Relu(Relu::new().alpha(0.05 * t as f32).max_value(3.0)),
+                    Activation::Softmax {
+                        axis: (t % 2) as isize,
+                    },
+                ];
+                for i in 0..12 {
+                    let shape = [3 + t, 50 + 17 * i];
+                    let data = random(shape[0] * shape[1], (t * 100 + i) as u64);
+                    let act = acts[(t + i) % 4];
+                    let x = c.upload(&data, &shape).unwrap();
+                    let got = if i % 3 == 0 {
+                        let mut y = c.upload(&data, &shape).unwrap();
+                        c.apply_inplace(&act, &mut y).unwrap();
+                        c.read(&y).unwrap()
+                    } else {
+                        c.read(&c.apply(&act, &x).unwrap()).unwrap()
+                    };
+                    assert_within(&act, &data, &shape, &got);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("a thread failed");
+    }
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Context>();
+    assert_send_sync::<wgact::Tensor>();
+}
+
+#[test]
+fn context_on_a_callers_device_shares_it() {
+    let c = ctx();
+    let shared = Context::from_device(c.device().clone(), c.queue().clone()).unwrap();
+    assert!(shared.device() == c.device());
+    // A tensor made by one context works with the other: same device.
+    let x = c.upload(&[0.5, -0.5], &[2]).unwrap();
+    let y = shared.tanh(&x).unwrap();
+    assert_eq!(c.read(&y).unwrap(), shared.read(&y).unwrap());
+}
