@@ -2,7 +2,7 @@
 //! against the CPU reference. Run: `cargo run --release --example basic`
 use wgact::{Activation, Context, Relu, cpu};
 
-fn main() -> wgact::Result<()> {
+pub fn main() -> wgact::Result<()> {
     let ctx = Context::new()?; // honours WGPU_BACKEND and WGPU_ADAPTER_NAME
     println!("adapter: {}", ctx.describe());
 

@@ -1,0 +1,64 @@
+//! The examples a user can run, exercised here on the test adapter.
+
+#[allow(dead_code)]
+#[path = "../examples/shared_device.rs"]
+mod shared_device;
+
+#[allow(dead_code)]
+#[path = "../examples/render.rs"]
+mod render;
+
+#[allow(dead_code)]
+#[path = "../examples/mlp.rs"]
+mod mlp;
+
+#[allow(dead_code)]
+#[path = "../examples/basic.rs"]
+mod basic;
+
+#[test]
+fn shared_device_example() {
+    let o = shared_device::run().expect("example runs");
+    assert!(o.max_ulp <= 8, "softmax off by {} ULP", o.max_ulp);
+    assert_eq!(
+        o.submissions_by_wgact, 0,
+        "wgact recorded into the caller's encoder only"
+    );
+}
+
+#[test]
+fn render_example_writes_a_tonemapped_png() {
+    let out = std::env::temp_dir().join(format!("wgact-render-test-{}.png", std::process::id()));
+    let o = render::run(&out).expect("example runs");
+    assert!(o.max_hdr > 4.0, "the frame is HDR");
+    assert!(
+        o.max_f16_steps <= 1,
+        "tone-map off by {} f16 steps",
+        o.max_f16_steps
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap()));
+    let reader = decoder.read_info().unwrap();
+    assert_eq!(
+        (reader.info().width, reader.info().height),
+        (render::WIDTH, render::HEIGHT)
+    );
+    std::fs::remove_file(&out).unwrap();
+}
+
+#[test]
+fn mlp_example_is_one_submission() {
+    let ctx = wgact::Context::new().expect("adapter");
+    let o = mlp::run(&ctx).expect("example runs");
+    assert_eq!(o.submissions, 1);
+    // f32 matmuls against f64 ones: probabilities agree to a few f32 ulps of 1.
+    assert!(o.max_abs_error < 1e-5, "max error {}", o.max_abs_error);
+    for row in o.probabilities.chunks(mlp::CLASSES) {
+        let s: f32 = row.iter().sum();
+        assert!((s - 1.0).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn basic_example() {
+    basic::main().expect("example runs");
+}
