@@ -244,8 +244,7 @@ impl Context {
         let mut enc = self.device.create_command_encoder(&Default::default());
         let (staging, ranges) = self.record_readback(&mut enc, ts, guard.clone())?;
         *guard = Some(staging.clone());
-        let mut fut = ReadFuture::new(self, enc, staging, ranges)?;
-        fut.wait()
+        pollster::block_on(ReadFuture::new(self, enc, staging, ranges)?)
     }
 
     /// [`Context::read`] as a future, for any executor: nothing blocks until
@@ -370,16 +369,6 @@ impl ReadFuture {
                 out
             }
         })
-    }
-
-    /// Blocks until the data is back.
-    pub fn wait(&mut self) -> Result<Vec<Vec<f32>>> {
-        loop {
-            if let Some(r) = self.try_finish() {
-                return r;
-            }
-            self.step(5)?;
-        }
     }
 }
 

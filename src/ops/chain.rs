@@ -91,7 +91,7 @@ impl Chain<'_> {
             .take()
             .unwrap_or_else(|| self.ctx.device.create_command_encoder(&Default::default()));
         let (staging, ranges) = self.ctx.record_readback(&mut enc, ts, None)?;
-        ReadFuture::new(self.ctx, enc, staging, ranges)?.wait()
+        pollster::block_on(ReadFuture::new(self.ctx, enc, staging, ranges)?)
     }
 }
 
