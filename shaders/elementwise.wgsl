@@ -7,7 +7,7 @@
 
 @compute @workgroup_size(WG_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
+    let i = params.first + flat_index(gid, nwg);
     if (i < params.len) {
         dst[i] = activate(src[i]);
     }
@@ -15,7 +15,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 @compute @workgroup_size(WG_SIZE)
 fn main_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
+    let i = params.first + flat_index(gid, nwg);
     if (i < params.len) {
         dst[i] = activate(dst[i]);
     }

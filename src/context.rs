@@ -182,7 +182,9 @@ impl Context {
         if let Some(c) = opts.max_workgroups_per_dimension {
             max_groups = max_groups.min(c);
         }
-        // Whole multiples of the offset alignment, so chunks can start anywhere.
+        // Whole multiples of the offset alignment (and of a vec4), so chunks
+        // can start anywhere.
+        let align = align.max(16);
         max_binding = (max_binding / align * align).max(align);
         Ok(Context {
             device,

@@ -11,6 +11,13 @@ pub enum Kernel {
     TanhInPlace,
     Relu,
     ReluInPlace,
+    /// vec4 forms of the elementwise kernels.
+    Sigmoid4,
+    Sigmoid4InPlace,
+    Tanh4,
+    Tanh4InPlace,
+    Relu4,
+    Relu4InPlace,
     /// Softmax pass 1 for contiguous rows (axis is the last non-trivial one).
     SoftmaxStatsRows,
     /// Softmax pass 1 for strided rows.
@@ -52,15 +59,36 @@ pub mod sources {
         "params.wgsl",
         "elementwise.wgsl"
     );
+    pub const SIGMOID4: &str = shader!(
+        "common.wgsl",
+        "sigmoid.wgsl",
+        "params.wgsl",
+        "elementwise4.wgsl"
+    );
+    pub const TANH4: &str = shader!(
+        "common.wgsl",
+        "tanh.wgsl",
+        "params.wgsl",
+        "elementwise4.wgsl"
+    );
+    pub const RELU4: &str = shader!(
+        "common.wgsl",
+        "relu.wgsl",
+        "params.wgsl",
+        "elementwise4.wgsl"
+    );
     pub const SOFTMAX_STATS: &str =
         shader!("common.wgsl", "softmax_common.wgsl", "softmax_stats.wgsl");
     pub const SOFTMAX_NORM: &str =
         shader!("common.wgsl", "softmax_common.wgsl", "softmax_norm.wgsl");
     /// Every buffer module, with a name, for validation.
-    pub const ALL: [(&str, &str); 5] = [
+    pub const ALL: [(&str, &str); 8] = [
         ("sigmoid", SIGMOID),
         ("tanh", TANH),
         ("relu", RELU),
+        ("sigmoid4", SIGMOID4),
+        ("tanh4", TANH4),
+        ("relu4", RELU4),
         ("softmax_stats", SOFTMAX_STATS),
         ("softmax_norm", SOFTMAX_NORM),
     ];
@@ -85,13 +113,19 @@ pub fn texture_source(op_fn: &str, format: &str) -> String {
 
 impl Kernel {
     /// Every kernel.
-    pub const ALL: [Kernel; 10] = [
+    pub const ALL: [Kernel; 16] = [
         Kernel::Sigmoid,
         Kernel::SigmoidInPlace,
         Kernel::Tanh,
         Kernel::TanhInPlace,
         Kernel::Relu,
         Kernel::ReluInPlace,
+        Kernel::Sigmoid4,
+        Kernel::Sigmoid4InPlace,
+        Kernel::Tanh4,
+        Kernel::Tanh4InPlace,
+        Kernel::Relu4,
+        Kernel::Relu4InPlace,
         Kernel::SoftmaxStatsRows,
         Kernel::SoftmaxStatsCols,
         Kernel::SoftmaxNorm,
@@ -105,11 +139,15 @@ impl Kernel {
             Sigmoid | SigmoidInPlace => ("sigmoid", sources::SIGMOID),
             Tanh | TanhInPlace => ("tanh", sources::TANH),
             Relu | ReluInPlace => ("relu", sources::RELU),
+            Sigmoid4 | Sigmoid4InPlace => ("sigmoid4", sources::SIGMOID4),
+            Tanh4 | Tanh4InPlace => ("tanh4", sources::TANH4),
+            Relu4 | Relu4InPlace => ("relu4", sources::RELU4),
             SoftmaxStatsRows | SoftmaxStatsCols => ("softmax_stats", sources::SOFTMAX_STATS),
             SoftmaxNorm | SoftmaxNormInPlace => ("softmax_norm", sources::SOFTMAX_NORM),
         };
         let entry = match self {
-            SigmoidInPlace | TanhInPlace | ReluInPlace | SoftmaxNormInPlace => "main_inplace",
+            SigmoidInPlace | TanhInPlace | ReluInPlace | Sigmoid4InPlace | Tanh4InPlace
+            | Relu4InPlace | SoftmaxNormInPlace => "main_inplace",
             SoftmaxStatsRows => "rows",
             SoftmaxStatsCols => "cols",
             _ => "main",

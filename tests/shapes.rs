@@ -200,12 +200,16 @@ fn in_place_matches_out_of_place() {
         Activation::Softmax { axis: 0 },
         Activation::Softmax { axis: -1 },
     ];
-    for act in acts {
-        let x = c.upload(&data, &[50, 100]).unwrap();
-        let out = c.read(&c.apply(&act, &x).unwrap()).unwrap();
-        let mut y = c.upload(&data, &[50, 100]).unwrap();
-        c.apply_inplace(&act, &mut y).unwrap();
-        assert_eq!(c.read(&y).unwrap(), out, "{act}");
+    // 5000 elements fill whole vec4s; 1001 leave a scalar tail of 1.
+    for shape in [[50usize, 100], [7, 143]] {
+        let data = &data[..shape[0] * shape[1]];
+        for act in acts {
+            let x = c.upload(data, &shape).unwrap();
+            let out = c.read(&c.apply(&act, &x).unwrap()).unwrap();
+            let mut y = c.upload(data, &shape).unwrap();
+            c.apply_inplace(&act, &mut y).unwrap();
+            assert_eq!(c.read(&y).unwrap(), out, "{act} {shape:?}");
+        }
     }
 }
 
@@ -302,7 +306,9 @@ fn folded_dispatches_cover_every_element() {
         }
     }
     // Past 11 x 11 workgroups the dispatch cannot be expressed: a typed error.
-    let big = c.upload(&vec![0.0; 256 * 200], &[256 * 200]).unwrap();
+    let big = c
+        .upload(&vec![0.0; 4 * 256 * 200], &[4 * 256 * 200])
+        .unwrap();
     assert!(matches!(
         c.sigmoid(&big),
         Err(wgact::Error::TooLarge { .. })

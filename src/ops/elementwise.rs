@@ -11,11 +11,25 @@ use crate::{Activation, Context, Result, Tensor};
 struct Params {
     len: u32,
     has_max: u32,
-    _pad0: [u32; 2], // include_alpha (textures only), padding
+    include_alpha: u32,
+    first: u32,
     negative_slope: f32,
     max_value: f32,
     threshold: f32,
     _pad1: f32,
+}
+
+fn kernels(act: &Activation, inplace: bool) -> (Kernel, Kernel) {
+    use Kernel::*;
+    match (act, inplace) {
+        (Activation::Sigmoid, false) => (Sigmoid, Sigmoid4),
+        (Activation::Sigmoid, true) => (SigmoidInPlace, Sigmoid4InPlace),
+        (Activation::Tanh, false) => (Tanh, Tanh4),
+        (Activation::Tanh, true) => (TanhInPlace, Tanh4InPlace),
+        (Activation::Relu(_), false) => (Relu, Relu4),
+        (Activation::Relu(_), true) => (ReluInPlace, Relu4InPlace),
+        (Activation::Softmax { .. }, _) => unreachable!("softmax is not elementwise"),
+    }
 }
 
 pub(super) fn encode(
@@ -26,58 +40,71 @@ pub(super) fn encode(
     out: Option<&Tensor>,
 ) -> Result<()> {
     let inplace = out.is_none();
-    let kernel = match (act, inplace) {
-        (Activation::Sigmoid, false) => Kernel::Sigmoid,
-        (Activation::Sigmoid, true) => Kernel::SigmoidInPlace,
-        (Activation::Tanh, false) => Kernel::Tanh,
-        (Activation::Tanh, true) => Kernel::TanhInPlace,
-        (Activation::Relu(_), false) => Kernel::Relu,
-        (Activation::Relu(_), true) => Kernel::ReluInPlace,
-        (Activation::Softmax { .. }, _) => unreachable!("softmax is not elementwise"),
-    };
+    let (scalar, vec4) = kernels(act, inplace);
     let (slope, max_value, threshold) = match act {
         Activation::Relu(p) => (p.negative_slope, p.max_value, p.threshold),
         _ => (0.0, None, 0.0),
     };
-    let pipeline = ctx.kernels.get(kernel);
-    let layout = pipeline.get_bind_group_layout(0);
-    let dst = out.unwrap_or(x);
-    // Chunks start at multiples of max_binding, itself a multiple of the
-    // storage offset alignment.
-    let chunk = (ctx.max_binding / 4) as usize;
-    let mut start = 0usize;
-    while start < x.len() {
-        let n = chunk.min(x.len() - start);
-        let params = ctx.uniform(&Params {
-            len: n as u32,
+    let params = |first: usize, len: usize| {
+        ctx.uniform(&Params {
+            len: len as u32,
             has_max: max_value.is_some() as u32,
-            _pad0: [0; 2],
+            include_alpha: 0,
+            first: first as u32,
             negative_slope: slope,
             max_value: max_value.unwrap_or(0.0),
             threshold,
             _pad1: 0.0,
-        });
-        let (off, size) = (start as u64 * 4, n as u64 * 4);
-        let mut entries = vec![
-            entry(1, &dst.buffer, dst.offset + off, Some(size)),
-            entry(2, &params, 0, None),
-        ];
-        if !inplace {
-            entries.push(entry(0, &x.buffer, x.offset + off, Some(size)));
+        })
+    };
+    let dst = out.unwrap_or(x);
+    // One dispatch of `kernel` over the binding at byte `off`, `size` bytes.
+    let mut dispatch =
+        |kernel: Kernel, off: u64, size: u64, uniform: &wgpu::Buffer, items: u64| -> Result<()> {
+            let pipeline = ctx.kernels.get(kernel);
+            let mut entries = vec![
+                entry(1, &dst.buffer, dst.offset + off, Some(size)),
+                entry(2, uniform, 0, None),
+            ];
+            if !inplace {
+                entries.push(entry(0, &x.buffer, x.offset + off, Some(size)));
+            }
+            let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(act.name()),
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            });
+            let (gx, gy) = ctx.grid(items.div_ceil(WG_SIZE))?;
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(act.name()),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(gx, gy, 1);
+            Ok(())
+        };
+    // Chunks start at multiples of max_binding, itself a multiple of the
+    // storage offset alignment and of 16 bytes.
+    let chunk = (ctx.max_binding / 4) as usize;
+    let mut start = 0usize;
+    while start < x.len() {
+        let n = chunk.min(x.len() - start);
+        let off = start as u64 * 4;
+        let n4 = n / 4;
+        if n4 > 0 {
+            dispatch(vec4, off, n4 as u64 * 16, &params(0, n4), n4 as u64)?;
         }
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(act.name()),
-            layout: &layout,
-            entries: &entries,
-        });
-        let (gx, gy) = ctx.grid((n as u64).div_ceil(WG_SIZE))?;
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(act.name()),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups(gx, gy, 1);
+        if !n.is_multiple_of(4) {
+            // The last 1-3 elements, through the scalar kernel over the same binding.
+            dispatch(
+                scalar,
+                off,
+                n as u64 * 4,
+                &params(n4 * 4, n),
+                (n - n4 * 4) as u64,
+            )?;
+        }
         start += n;
     }
     Ok(())
