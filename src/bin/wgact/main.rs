@@ -2,8 +2,10 @@
 //! report adapters.
 
 mod apply;
+mod bench;
 mod demo;
 mod info;
+mod plot;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +32,8 @@ enum Command {
     Demo,
     /// Measure the max ULP error of every op on this adapter against the CPU reference.
     Verify(verify::Args),
+    /// Benchmark CPU (fast path) vs GPU against copy and memcpy bandwidth.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
         Command::Apply(a) => apply::run(a),
         Command::Demo => demo::run(),
         Command::Verify(a) => verify::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,330 @@
+//! `wgact bench`: CPU fast path vs GPU (compute only, and end to end), each
+//! beside the device's own buffer-copy bandwidth and the host's memcpy,
+//! measured in the same run.
+
+use crate::plot;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use wgact::{Activation, Context, Relu, cpu, verify::Rng, wgpu};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Ops to run (comma-separated): sigmoid, relu, tanh, softmax
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "sigmoid,relu,tanh,softmax"
+    )]
+    ops: Vec<String>,
+    /// Element counts (comma-separated; "2^20" or plain numbers). Default 2^10 ... 2^26
+    #[arg(long, value_delimiter = ',')]
+    sizes: Vec<String>,
+    /// Softmax row lengths at a fixed total of 2^22 elements. Default 64 ... 2^20
+    #[arg(long, value_delimiter = ',')]
+    rows: Vec<String>,
+    /// Write the results as JSON
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the results as CSV
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Write an SVG plot of throughput against size
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Time budget per measurement, in milliseconds (at least 3 runs each)
+    #[arg(long, default_value_t = 300)]
+    budget_ms: u64,
+}
+
+/// One row of results.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub op: String,
+    pub shape: Vec<usize>,
+    pub elements: usize,
+    pub cpu_s: f64,
+    pub gpu_compute_s: f64,
+    pub gpu_e2e_s: f64,
+    pub device_copy_s: f64,
+    pub memcpy_s: f64,
+}
+
+impl Row {
+    /// Bytes an op moves: every element read and written once.
+    fn bytes(&self) -> f64 {
+        8.0 * self.elements as f64
+    }
+    pub fn gbps(&self, s: f64) -> f64 {
+        self.bytes() / s / 1e9
+    }
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let v = if let Some(e) = s.strip_prefix("2^") {
+        e.parse::<u32>().ok().and_then(|e| 1usize.checked_shl(e))
+    } else {
+        s.parse::<usize>().ok()
+    };
+    v.filter(|&v| v > 0)
+        .ok_or_else(|| format!("bad size {s:?}: use a positive number or 2^K"))
+}
+
+/// Median seconds of `f` over at least 3 runs and about `budget`.
+fn median(budget: Duration, mut f: impl FnMut()) -> f64 {
+    f(); // warm-up: pipelines, caches, page faults
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while times.len() < 3 || (start.elapsed() < budget && times.len() < 100) {
+        let t = Instant::now();
+        f();
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    times[times.len() / 2]
+}
+
+fn wait(ctx: &Context, index: wgpu::SubmissionIndex) {
+    let _ = ctx.device().poll(wgpu::PollType::Wait {
+        submission_index: Some(index),
+        timeout: None,
+    });
+}
+
+fn measure(
+    ctx: &Context,
+    act: &Activation,
+    shape: &[usize],
+    budget: Duration,
+) -> wgact::Result<Row> {
+    let n: usize = shape.iter().product();
+    let mut rng = Rng::new(n as u64);
+    let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
+    let mut out = vec![0.0f32; n];
+    let cpu_s = median(budget, || {
+        cpu::fast::apply_into(act, &data, shape, &mut out).expect("cpu");
+    });
+    let memcpy_s = median(budget, || {
+        out.copy_from_slice(std::hint::black_box(&data));
+    });
+    let x = ctx.upload(&data, shape)?;
+    let y = ctx.zeros(shape)?;
+    let gpu_compute_s = median(budget, || {
+        let mut enc = ctx.device().create_command_encoder(&Default::default());
+        ctx.encode(&mut enc, act, &x, Some(&y)).expect("encode");
+        wait(ctx, ctx.queue().submit([enc.finish()]));
+    });
+    let device_copy_s = median(budget, || {
+        let mut enc = ctx.device().create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(x.buffer(), 0, y.buffer(), 0, 4 * n as u64);
+        wait(ctx, ctx.queue().submit([enc.finish()]));
+    });
+    let gpu_e2e_s = median(budget, || {
+        let t = ctx.upload(&data, shape).expect("upload");
+        let r = ctx.apply(act, &t).expect("apply");
+        std::hint::black_box(ctx.read(&r).expect("read"));
+    });
+    Ok(Row {
+        op: act.name().to_string(),
+        shape: shape.to_vec(),
+        elements: n,
+        cpu_s,
+        gpu_compute_s,
+        gpu_e2e_s,
+        device_copy_s,
+        memcpy_s,
+    })
+}
+
+fn print_header() {
+    println!(
+        "{:<8} {:>16} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10} {:>8} {:>8} {:>10} {:>8}",
+        "op",
+        "shape",
+        "cpu ms",
+        "cpu GB/s",
+        "/memcpy",
+        "",
+        "gpu ms",
+        "gpu GB/s",
+        "/copy",
+        "",
+        "e2e ms",
+        "e2e GB/s"
+    );
+}
+
+fn print_row(r: &Row) {
+    println!(
+        "{:<8} {:>16} {:>10.3} {:>10.2} {:>7.0}% {:>8} {:>10.3} {:>10.2} {:>7.0}% {:>8} {:>10.3} {:>8.2}",
+        r.op,
+        format!("{:?}", r.shape),
+        r.cpu_s * 1e3,
+        r.gbps(r.cpu_s),
+        100.0 * r.memcpy_s / r.cpu_s,
+        "",
+        r.gpu_compute_s * 1e3,
+        r.gbps(r.gpu_compute_s),
+        100.0 * r.device_copy_s / r.gpu_compute_s,
+        "",
+        r.gpu_e2e_s * 1e3,
+        r.gbps(r.gpu_e2e_s),
+    );
+}
+
+pub fn run(a: Args) -> wgact::Result<ExitCode> {
+    let bad = |msg: String| {
+        eprintln!("wgact: error: {msg}");
+        Ok(ExitCode::from(2))
+    };
+    let mut acts = Vec::new();
+    for name in &a.ops {
+        match name.parse::<Activation>() {
+            Ok(Activation::Relu(_)) => acts.push(Activation::Relu(Relu::new().alpha(0.1))),
+            Ok(act) => acts.push(act),
+            Err(e) => return bad(e.to_string()),
+        }
+    }
+    let parse_all = |v: &[String], default: Vec<usize>| -> Result<Vec<usize>, String> {
+        if v.is_empty() {
+            Ok(default)
+        } else {
+            v.iter().map(|s| parse_size(s)).collect()
+        }
+    };
+    let sizes = match parse_all(&a.sizes, (10..=26).map(|k| 1usize << k).collect()) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    let row_lens = match parse_all(&a.rows, [6, 10, 14, 17, 20].map(|k| 1usize << k).to_vec()) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    let ctx = Context::new()?;
+    let budget = Duration::from_millis(a.budget_ms);
+    println!("adapter: {}", ctx.describe());
+    println!(
+        "host: {} threads; GB/s counts 4 bytes read + 4 written per element;",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!(
+        "/memcpy and /copy: the CPU op's speed as a share of memcpy, the GPU op's (compute only) as a share of copy_buffer_to_buffer, same size, same run\n"
+    );
+    print_header();
+    let mut rows = Vec::new();
+    let total = acts.len() * sizes.len()
+        + row_lens.len() * acts.iter().filter(|a| !a.is_elementwise()).count();
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(total as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    for act in &acts {
+        let mut shapes: Vec<Vec<usize>> = Vec::new();
+        for &n in &sizes {
+            shapes.push(if act.is_elementwise() {
+                vec![n]
+            } else {
+                vec![n.div_ceil(1024).max(1), n.min(1024)]
+            });
+        }
+        if !act.is_elementwise() {
+            let total = 1usize << 22;
+            shapes.extend(row_lens.iter().map(|&l| vec![(total / l).max(1), l]));
+        }
+        for shape in shapes {
+            if let Some(b) = &bar {
+                b.set_message(format!("{} {:?}", act.name(), shape));
+            }
+            match measure(&ctx, act, &shape, budget) {
+                Ok(r) => {
+                    if let Some(b) = &bar {
+                        b.suspend(|| print_row(&r));
+                        b.inc(1);
+                    } else {
+                        print_row(&r);
+                    }
+                    rows.push(r);
+                }
+                Err(e) => eprintln!("wgact: {} {:?} skipped: {e}", act.name(), shape),
+            }
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let adapter = ctx.describe();
+    if let Some(p) = &a.json {
+        write(p, &to_json(&adapter, &rows))?;
+    }
+    if let Some(p) = &a.csv {
+        write(p, &to_csv(&rows))?;
+    }
+    if let Some(p) = &a.plot {
+        write(p, &plot::svg(&adapter, &rows))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write(path: &std::path::Path, text: &str) -> wgact::Result<()> {
+    std::fs::write(path, text).map_err(|source| wgact::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn to_csv(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "op,shape,elements,cpu_s,gpu_compute_s,gpu_e2e_s,device_copy_s,memcpy_s,cpu_gbps,gpu_compute_gbps,gpu_e2e_gbps,gpu_share_of_copy,cpu_share_of_memcpy\n",
+    );
+    for r in rows {
+        s += &format!(
+            "{},{},{},{:e},{:e},{:e},{:e},{:e},{:.4},{:.4},{:.4},{:.4},{:.4}\n",
+            r.op,
+            r.shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("x"),
+            r.elements,
+            r.cpu_s,
+            r.gpu_compute_s,
+            r.gpu_e2e_s,
+            r.device_copy_s,
+            r.memcpy_s,
+            r.gbps(r.cpu_s),
+            r.gbps(r.gpu_compute_s),
+            r.gbps(r.gpu_e2e_s),
+            r.device_copy_s / r.gpu_compute_s,
+            r.memcpy_s / r.cpu_s
+        );
+    }
+    s
+}
+
+fn to_json(adapter: &str, rows: &[Row]) -> String {
+    let items: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "    {{\"op\": \"{}\", \"shape\": {:?}, \"elements\": {}, \"cpu_s\": {:e}, \"gpu_compute_s\": {:e}, \"gpu_e2e_s\": {:e}, \"device_copy_s\": {:e}, \"memcpy_s\": {:e}, \"gpu_share_of_copy\": {:.4}, \"cpu_share_of_memcpy\": {:.4}}}",
+                r.op, r.shape, r.elements, r.cpu_s, r.gpu_compute_s, r.gpu_e2e_s, r.device_copy_s, r.memcpy_s,
+                r.device_copy_s / r.gpu_compute_s, r.memcpy_s / r.cpu_s
+            )
+        })
+        .collect();
+    format!(
+        "{{\n  \"adapter\": {:?},\n  \"rows\": [\n{}\n  ]\n}}\n",
+        adapter,
+        items.join(",\n")
+    )
+}

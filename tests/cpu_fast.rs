@@ -1,0 +1,96 @@
+//! The fast CPU path meets the same ULP bounds as the GPU, against the f64
+//! reference, on the same sweep (no adapter needed).
+
+use wgact::cpu::{fast, reference};
+use wgact::ulp::ulp_error;
+use wgact::{Activation, Relu, verify};
+
+fn worst(act: &Activation, data: &[f32], shape: &[usize]) -> (u64, f32) {
+    let got = fast::apply(act, data, shape).unwrap();
+    let want = reference::apply(act, data, shape).unwrap();
+    got.iter()
+        .zip(&want)
+        .zip(data)
+        .map(|((g, w), x)| (ulp_error(*w, *g), *x))
+        .max_by_key(|p| p.0)
+        .unwrap_or((0, 0.0))
+}
+
+#[test]
+fn elementwise_sweep_within_bounds() {
+    let inputs = verify::sweep_inputs(0x5eed, 100_000);
+    for act in [Activation::Sigmoid, Activation::Tanh] {
+        let (e, x) = worst(&act, &inputs, &[inputs.len()]);
+        eprintln!("fast {act}: max {e} ULP at {x:e}");
+        assert!(e <= verify::bound(&act, 1), "fast {act}: {e} ULP at {x:e}");
+    }
+    for p in verify::relu_params() {
+        let act = Activation::Relu(p);
+        let (e, x) = worst(&act, &inputs, &[inputs.len()]);
+        assert!(e <= 1, "fast {act}: {e} ULP at {x:e}");
+    }
+}
+
+#[test]
+fn softmax_sweep_within_bounds() {
+    let act = Activation::Softmax { axis: -1 };
+    let mut max = 0;
+    for (name, len, data) in verify::softmax_cases(0xfeed, true) {
+        let (e, x) = worst(&act, &data, &[data.len() / len, len]);
+        assert!(
+            e <= verify::bound(&act, len),
+            "fast softmax {name}: {e} ULP at {x:e}"
+        );
+        max = max.max(e);
+    }
+    eprintln!("fast softmax: max {max} ULP");
+}
+
+#[test]
+fn softmax_every_axis_and_special_rows() {
+    let mut rng = verify::Rng::new(5);
+    let data: Vec<f32> = (0..2 * 3 * 40 * 5).map(|_| rng.normal(3.0)).collect();
+    for axis in -4..4isize {
+        let act = Activation::Softmax { axis };
+        let (e, _) = worst(&act, &data, &[2, 3, 40, 5]);
+        assert!(e <= 8, "axis {axis}: {e} ULP");
+    }
+    let inf = f32::INFINITY;
+    let rows = [
+        1.0,
+        -inf,
+        2.0,
+        f32::NAN,
+        0.0,
+        0.0,
+        -inf,
+        -inf,
+        -inf,
+        inf,
+        1.0,
+        1.0,
+    ];
+    let got = fast::apply(&Activation::Softmax { axis: -1 }, &rows, &[4, 3]).unwrap();
+    assert_eq!(got[1], 0.0);
+    assert!(got[3..].iter().all(|v| v.is_nan()));
+}
+
+#[test]
+fn large_inputs_use_every_core_and_agree() {
+    let mut rng = verify::Rng::new(9);
+    let data: Vec<f32> = (0..1_000_003).map(|_| rng.uniform(-30.0, 30.0)).collect();
+    for act in [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu(Relu::new().alpha(0.1)),
+    ] {
+        let (e, _) = worst(&act, &data, &[data.len()]);
+        assert!(e <= verify::bound(&act, 1));
+    }
+    let (e, _) = worst(
+        &Activation::Softmax { axis: -1 },
+        &data[..1_000_000],
+        &[1000, 1000],
+    );
+    assert!(e <= 8);
+}
