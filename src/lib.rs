@@ -27,6 +27,7 @@ pub mod npy;
 mod ops;
 mod pool;
 pub mod shape;
+pub mod stream;
 pub mod tensor;
 pub mod ulp;
 pub mod verify;

@@ -5,7 +5,7 @@ use crate::shape::numel;
 use crate::{Error, Result};
 use npyz::WriterBuilder;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 fn npy_err(path: &Path, reason: impl Into<String>) -> Error {
@@ -22,13 +22,50 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Reads a float32 little-endian C-order `.npy` file: (data, shape).
-/// Any other dtype, Fortran order, a malformed header or a truncated body is
-/// an [`Error::Npy`].
-pub fn read_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
-    let file = File::open(path).map_err(io_err(path))?;
+/// Where the data of a checked float32 `.npy` file lies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NpyInfo {
+    /// The array's shape.
+    pub shape: Vec<usize>,
+    /// Byte offset of element 0 in the file.
+    pub data_offset: u64,
+}
+
+impl NpyInfo {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+    /// Whether the array holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Opens a float32 little-endian C-order `.npy` file and checks its header
+/// against its size, without reading the data. Any other dtype, Fortran
+/// order, a malformed header or a truncated body is an [`Error::Npy`].
+pub fn open_f32(path: &Path) -> Result<(File, NpyInfo)> {
+    let mut file = File::open(path).map_err(io_err(path))?;
     let file_len = file.metadata().map_err(io_err(path))?.len();
-    let npy = npyz::NpyFile::new(BufReader::new(file))
+    // The preamble gives the data offset: magic, version, header length.
+    let mut pre = [0u8; 12];
+    let got = read_up_to(&mut file, &mut pre).map_err(io_err(path))?;
+    if got < 10 || &pre[..6] != b"\x93NUMPY" {
+        return Err(npy_err(path, "not a valid .npy file (bad magic)"));
+    }
+    let data_offset = match pre[6] {
+        1 => 10 + u16::from_le_bytes([pre[8], pre[9]]) as u64,
+        2 | 3 if got == 12 => 12 + u32::from_le_bytes([pre[8], pre[9], pre[10], pre[11]]) as u64,
+        v => {
+            return Err(npy_err(
+                path,
+                format!("not a valid .npy file (version {v})"),
+            ));
+        }
+    };
+    file.seek(SeekFrom::Start(0)).map_err(io_err(path))?;
+    let npy = npyz::NpyFile::new(BufReader::new(&file))
         .map_err(|e| npy_err(path, format!("not a valid .npy file ({e})")))?;
     match npy.dtype() {
         npyz::DType::Plain(ts) if ts.to_string() == "<f4" => {}
@@ -55,26 +92,45 @@ pub fn read_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
         .collect::<Result<_, _>>()
         .map_err(|_| npy_err(path, "shape does not fit in memory"))?;
     let n = numel(&shape).map_err(|_| npy_err(path, format!("shape {shape:?} is too large")))?;
-    // Refuse before allocating: a header may claim more than the file holds.
     let need = (n as u64).saturating_mul(4);
-    if need > file_len {
+    if data_offset.saturating_add(need) > file_len {
         return Err(npy_err(
             path,
             format!(
-                "truncated: shape {shape:?} needs {need} bytes of data, the file has {file_len} bytes in all"
+                "truncated: shape {shape:?} needs {need} bytes of data after a {data_offset}-byte header, the file has {file_len} bytes in all"
             ),
         ));
     }
-    let data: Vec<f32> = npy
-        .into_vec()
-        .map_err(|e| npy_err(path, format!("truncated or unreadable data ({e})")))?;
-    if data.len() != n {
-        return Err(npy_err(
-            path,
-            format!("expected {n} elements, read {}", data.len()),
-        ));
+    drop(npy);
+    file.seek(SeekFrom::Start(0)).map_err(io_err(path))?;
+    Ok((file, NpyInfo { shape, data_offset }))
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
     }
-    Ok((data, shape))
+    Ok(n)
+}
+
+/// Reads a float32 little-endian C-order `.npy` file: (data, shape), with the
+/// checks of [`open_f32`].
+pub fn read_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
+    let (mut file, info) = open_f32(path)?;
+    let mut bytes = vec![0u8; info.len() * 4];
+    file.seek(SeekFrom::Start(info.data_offset))
+        .map_err(io_err(path))?;
+    file.read_exact(&mut bytes)
+        .map_err(|e| npy_err(path, format!("truncated or unreadable data ({e})")))?;
+    let data = bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Ok((data, info.shape))
 }
 
 /// Writes `data` of `shape` as a float32 `.npy` file, atomically: it goes to a
@@ -117,7 +173,9 @@ pub fn write_f32_atomic(path: &Path, data: &[f32], shape: &[usize]) -> Result<()
     Ok(())
 }
 
-fn temp_path(path: &Path) -> PathBuf {
+/// The temporary file beside `path` that [`write_f32_atomic`] and streaming
+/// write first.
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -261,3 +261,101 @@ fn demo_info_and_verify_run() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn apply_streams_in_chunks() {
+    let d = tmpdir("stream");
+    let shape = [7, 13, 11];
+    let data = common::random(7 * 13 * 11, 31);
+    let input = d.join("in.npy");
+    npy::write_f32_atomic(&input, &data, &shape).unwrap();
+    // 64-byte chunks: 16 elements, so dozens of chunks with both slots busy.
+    let cases: Vec<(Vec<&str>, Activation)> = vec![
+        (vec!["sigmoid"], Activation::Sigmoid),
+        (
+            vec!["relu", "--alpha", "0.1"],
+            Activation::Relu(Relu::new().alpha(0.1)),
+        ),
+        (vec!["softmax"], Activation::Softmax { axis: -1 }),
+        (
+            vec!["softmax", "--axis", "1"],
+            Activation::Softmax { axis: 1 },
+        ),
+        (
+            vec!["softmax", "--axis", "0"],
+            Activation::Softmax { axis: 0 },
+        ),
+    ];
+    for (args, act) in cases {
+        let out = d.join("out.npy");
+        let mut full = vec![
+            "apply",
+            args[0],
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--chunk-bytes",
+            "64",
+        ];
+        full.extend(&args[1..]);
+        run_ok(&full);
+        let (got, s) = npy::read_f32(&out).unwrap();
+        assert_eq!(s, shape);
+        let want = wgact::cpu::apply(&act, &data, &shape).unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                wgact::ulp::ulp_error(*w, *g) <= wgact::verify::bound(&act, 13),
+                "{act}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bench_writes_table_json_csv_and_plot() {
+    let d = tmpdir("bench");
+    let (j, c, p) = (d.join("b.json"), d.join("b.csv"), d.join("b.svg"));
+    let out = wgact()
+        .args([
+            "bench",
+            "--ops",
+            "relu,softmax",
+            "--sizes",
+            "2^10,4096",
+            "--rows",
+            "64",
+            "--budget-ms",
+            "1",
+        ])
+        .args([
+            "--json",
+            j.to_str().unwrap(),
+            "--csv",
+            c.to_str().unwrap(),
+            "--plot",
+            p.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("/copy") && table.contains("softmax"),
+        "{table}"
+    );
+    let json = std::fs::read_to_string(&j).unwrap();
+    assert_eq!(
+        json.matches("\"op\"").count(),
+        5,
+        "2 relu + 3 softmax rows: {json}"
+    );
+    assert_eq!(std::fs::read_to_string(&c).unwrap().lines().count(), 6);
+    let svg = std::fs::read_to_string(&p).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+    let err = run_err(&["bench", "--sizes", "0"]);
+    assert!(err.contains("bad size"));
+}

@@ -1,5 +1,7 @@
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use wgact::stream::{self, StreamOptions};
 use wgact::{Activation, Relu, npy};
 
 #[derive(clap::Args)]
@@ -26,6 +28,9 @@ pub struct Args {
     /// softmax: axis (negative counts from the end)
     #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
     axis: isize,
+    /// Bytes of input per GPU chunk (files of any size stream through in chunks)
+    #[arg(long, default_value_t = 32 << 20)]
+    chunk_bytes: u64,
 }
 
 /// The activation the arguments ask for; parameters of another op are refused
@@ -78,16 +83,31 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
         }
     };
     act.validate()?;
-    let (data, shape) = npy::read_f32(&a.input)?;
+    // Check the file (and the axis) before touching the GPU.
+    let (_, info) = npy::open_f32(&a.input)?;
     if let Activation::Softmax { axis } = act {
-        wgact::shape::resolve_axis(axis, shape.len())?;
+        wgact::shape::resolve_axis(axis, info.shape.len())?;
     }
     let ctx = wgact::Context::new()?;
-    let x = ctx.upload(&data, &shape)?;
-    drop(data);
-    let y = ctx.apply(&act, &x)?;
-    let out = ctx.read(&y)?;
-    npy::write_f32_atomic(&a.output, &out, &shape)?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(info.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {percent}% {per_sec} eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let opts = StreamOptions {
+        chunk_bytes: a.chunk_bytes,
+    };
+    let shape = stream::apply_file(&ctx, &act, &a.input, &a.output, &opts, &mut |done, _| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     eprintln!(
         "wgact: {act} on {:?} -> {} ({})",
         shape,

@@ -1,0 +1,208 @@
+//! Applying an activation to a `.npy` file of any size: the input is
+//! memory-mapped and sent through the GPU in chunks, two in flight (upload and
+//! compute of one overlap the download and write of the other), so host
+//! memory stays bounded by a few chunks. Softmax chunks hold whole rows. The
+//! output is written to a temporary file and renamed into place at the end.
+
+use crate::npy::{NpyInfo, open_f32, temp_path};
+use crate::shape::split_at_axis;
+use crate::tensor::ReadFuture;
+use crate::{Activation, Context, Error, Result, Tensor};
+use npyz::WriterBuilder;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// How to stream.
+#[derive(Clone, Debug)]
+pub struct StreamOptions {
+    /// Target bytes of input per chunk (rounded to whole rows for softmax).
+    pub chunk_bytes: u64,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions {
+            chunk_bytes: 32 << 20,
+        }
+    }
+}
+
+/// One of the two sets of GPU buffers chunks alternate between.
+struct Slot {
+    input: Tensor,
+    output: Tensor,
+    pending: Option<(ReadFuture, usize, usize)>, // readback, first element, count
+}
+
+/// Applies `act` to the float32 `.npy` file `input`, writing `output`
+/// atomically. `progress(done, total)` is called with element counts.
+/// Returns the shape.
+pub fn apply_file(
+    ctx: &Context,
+    act: &Activation,
+    input: &Path,
+    output: &Path,
+    opts: &StreamOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Vec<usize>> {
+    act.validate()?;
+    let (file, info) = open_f32(input)?;
+    let tmp = temp_path(output);
+    let result = run(ctx, act, &file, &info, input, &tmp, opts, progress).and_then(|()| {
+        std::fs::rename(&tmp, output).map_err(|source| Error::Io {
+            path: output.to_path_buf(),
+            source,
+        })
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map(|()| info.shape)
+}
+
+/// Elements per chunk: whole softmax planes (outer slices), a multiple of 4
+/// for elementwise ops, and never more than one storage binding holds.
+fn chunk_elements(
+    ctx: &Context,
+    act: &Activation,
+    info: &NpyInfo,
+    opts: &StreamOptions,
+) -> Result<usize> {
+    let max = (ctx.max_binding / 4) as usize;
+    let want = ((opts.chunk_bytes / 4) as usize).clamp(4, max);
+    match act {
+        Activation::Softmax { axis } => {
+            let (_, len, inner) = split_at_axis(&info.shape, *axis)?;
+            let plane = (len * inner).max(1);
+            if plane > max {
+                return Err(Error::TooLarge {
+                    what: "softmax rows of one outer slice (bytes per binding)",
+                    needed: plane as u64 * 4,
+                    limit: max as u64 * 4,
+                });
+            }
+            Ok((want / plane).max(1) * plane)
+        }
+        _ => Ok(want / 4 * 4),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    ctx: &Context,
+    act: &Activation,
+    file: &File,
+    info: &NpyInfo,
+    input: &Path,
+    tmp: &Path,
+    opts: &StreamOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    let n = info.len();
+    let chunk = chunk_elements(ctx, act, info, opts)?;
+    let out_file = File::create(tmp).map_err(io(tmp))?;
+    let mut w = BufWriter::with_capacity(1 << 20, out_file);
+    let dims: Vec<u64> = info.shape.iter().map(|&d| d as u64).collect();
+    let mut npy = npyz::WriteOptions::<f32>::new()
+        .default_dtype()
+        .shape(&dims)
+        .writer(&mut w)
+        .begin_nd()
+        .map_err(io(tmp))?;
+    if n > 0 {
+        // SAFETY: the mapping is read-only and private; wgact does not modify
+        // the file, and a concurrent writer is outside what any reader of a
+        // file can guard against.
+        let map = unsafe { memmap2::Mmap::map(file) }.map_err(io(input))?;
+        let data = &map[info.data_offset as usize..info.data_offset as usize + n * 4];
+        let per = chunk.min(n);
+        let mut slots = Vec::new();
+        for _ in 0..2.min(n.div_ceil(per)) {
+            slots.push(Slot {
+                input: ctx.zeros(&[per])?,
+                output: ctx.zeros(&[per])?,
+                pending: None,
+            });
+        }
+        let ns = slots.len();
+        let mut start = 0usize;
+        let mut i = 0usize;
+        while start < n {
+            let count = per.min(n - start);
+            let slot = &mut slots[i % ns];
+            let bytes = &data[start * 4..(start + count) * 4];
+            ctx.queue().write_buffer(slot.input.buffer(), 0, bytes);
+            // The bytes are copied into wgpu's staging memory: drop the pages.
+            // SAFETY: nothing refers into this range of the mapping any more.
+            let page_start = (info.data_offset as usize + start * 4) & !4095;
+            let _ = unsafe {
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    page_start,
+                    info.data_offset as usize + (start + count) * 4 - page_start,
+                )
+            };
+            let (op, shape) = chunk_op(act, info, count)?;
+            let x = ctx.wrap(slot.input.buffer(), 0, &shape)?;
+            let y = ctx.wrap(slot.output.buffer(), 0, &shape)?;
+            let mut enc = ctx.device().create_command_encoder(&Default::default());
+            ctx.encode(&mut enc, &op, &x, Some(&y))?;
+            let (staging, ranges) = ctx.record_readback(&mut enc, &[&y], None)?;
+            slot.pending = Some((ReadFuture::new(ctx, enc, staging, ranges)?, start, count));
+            // Write the previous chunk (the other slot) while this one runs:
+            // chunks reach the file in order.
+            let other = (i + 1) % ns;
+            if other != i % ns {
+                if let Some((fut, at, len)) = slots[other].pending.take() {
+                    finish(fut, &mut npy, tmp)?;
+                    progress((at + len) as u64, n as u64);
+                }
+            }
+            start += count;
+            i += 1;
+        }
+        for slot in &mut slots {
+            if let Some((fut, at, len)) = slot.pending.take() {
+                finish(fut, &mut npy, tmp)?;
+                progress((at + len) as u64, n as u64);
+            }
+        }
+    }
+    npy.finish().map_err(io(tmp))?;
+    w.flush().map_err(io(tmp))?;
+    w.get_ref().sync_all().map_err(io(tmp))?;
+    Ok(())
+}
+
+/// The op and shape for a chunk of `count` elements. Softmax chunks are
+/// whole outer slices, viewed as [slices, len, inner] with the axis at 1.
+fn chunk_op(act: &Activation, info: &NpyInfo, count: usize) -> Result<(Activation, Vec<usize>)> {
+    Ok(match act {
+        Activation::Softmax { axis } => {
+            let (_, len, inner) = split_at_axis(&info.shape, *axis)?;
+            let plane = (len * inner).max(1);
+            (
+                Activation::Softmax { axis: 1 },
+                vec![count / plane, len, inner],
+            )
+        }
+        other => (*other, vec![count]),
+    })
+}
+
+fn finish(
+    fut: ReadFuture,
+    npy: &mut npyz::NpyWriter<f32, &mut BufWriter<File>>,
+    tmp: &Path,
+) -> Result<()> {
+    let values = pollster::block_on(fut)?.pop().unwrap_or_default();
+    npy.extend(values).map_err(|source| Error::Io {
+        path: tmp.to_path_buf(),
+        source,
+    })
+}
