@@ -2,11 +2,22 @@
 // [outer, len, inner]: row r = (o, i) holds elements o*len*inner + k*inner + i.
 
 struct SoftmaxParams {
+    // Outer slices (planes) in this window.
     outer: u32,
     len: u32,
     inner: u32,
-    // Elements in the tensor (outer * len * inner).
-    total: u32,
+    // Elements in this window.
+    count: u32,
+    // Index of the window's first element, counted from the first element the
+    // stats buffer describes (normalisation of long rows: the offset in the row).
+    first: u32,
+    // Index of the window's first element within the binding (bindings start
+    // at aligned offsets).
+    base: u32,
+    // Long rows: elements per block.
+    block: u32,
+    // Long rows: index of the window's first block in the partials.
+    pbase: u32,
 }
 
 // A sum kept in levels of 8 terms each (8, 64, 512, 4096, then the rest): its

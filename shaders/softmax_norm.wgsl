@@ -7,8 +7,9 @@
 
 fn normalize(x: f32, i: u32) -> f32 {
     let plane = sp.len * sp.inner;
-    let o = i / plane;
-    let row = o * sp.inner + (i - o * plane) % sp.inner;
+    let idx = sp.first + i;
+    let o = idx / plane;
+    let row = o * sp.inner + (idx - o * plane) % sp.inner;
     let st = stats[row];
     if (bitcast<u32>(st.y) == 0u) {
         return qnan();
@@ -22,15 +23,15 @@ fn normalize(x: f32, i: u32) -> f32 {
 @compute @workgroup_size(WG_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_index(gid, nwg);
-    if (i < sp.total) {
-        dst[i] = normalize(src[i], i);
+    if (i < sp.count) {
+        dst[sp.base + i] = normalize(src[sp.base + i], i);
     }
 }
 
 @compute @workgroup_size(WG_SIZE)
 fn main_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_index(gid, nwg);
-    if (i < sp.total) {
-        dst[i] = normalize(dst[i], i);
+    if (i < sp.count) {
+        dst[sp.base + i] = normalize(dst[sp.base + i], i);
     }
 }

@@ -5,6 +5,8 @@
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> stats: array<vec2<f32>>;
 @group(0) @binding(2) var<uniform> sp: SoftmaxParams;
+// Long rows: per-block (max, sum) pairs, read by `combine`.
+@group(0) @binding(3) var<storage, read> parts: array<vec2<f32>>;
 
 var<workgroup> red_max: array<f32, WG_SIZE>;
 var<workgroup> red_sum: array<f32, WG_SIZE>;
@@ -26,7 +28,7 @@ fn rows(
     }
     let t = lid.x;
     let o = row / sp.inner;
-    let base = o * sp.len * sp.inner + (row - o * sp.inner);
+    let base = sp.base + o * sp.len * sp.inner + (row - o * sp.inner);
     let stride = sp.inner;
 
     var m = -F32_MAX;
@@ -82,7 +84,7 @@ fn cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         return;
     }
     let o = row / sp.inner;
-    let base = o * sp.len * sp.inner + (row - o * sp.inner);
+    let base = sp.base + o * sp.len * sp.inner + (row - o * sp.inner);
     let stride = sp.inner;
 
     var m = -F32_MAX;
@@ -104,4 +106,108 @@ fn cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
     }
     stats[row] = vec2<f32>(m, select(acc_total(acc), 0.0, bad));
+}
+
+// Long contiguous rows, pass 1a: one workgroup per block of `sp.block`
+// elements of the window; writes the block's (max, sum of exp(x - max)) to
+// stats[sp.pbase + b], with (NaN, 0) for a block holding a NaN or +inf.
+@compute @workgroup_size(WG_SIZE)
+fn blocks(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let b = wid.x + wid.y * nwg.x;
+    let start = b * sp.block;
+    if (start >= sp.count) {
+        return;
+    }
+    let end = min(start + sp.block, sp.count);
+    let t = lid.x;
+    var m = -F32_MAX;
+    var bad = 0u;
+    for (var k = start + t; k < end; k += WG_SIZE) {
+        let x = src[sp.base + k];
+        let bits = bitcast<u32>(x);
+        if (is_finite_bits(bits)) {
+            m = max(m, x);
+        } else if (bits != F32_NEG_INF_BITS) {
+            bad = 1u;
+        }
+    }
+    red_max[t] = m;
+    red_bad[t] = bad;
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if (t < s) {
+            red_max[t] = max(red_max[t], red_max[t + s]);
+            red_bad[t] = red_bad[t] | red_bad[t + s];
+        }
+        workgroupBarrier();
+    }
+    let mx = red_max[0];
+    var acc = acc_new();
+    for (var k = start + t; k < end; k += WG_SIZE) {
+        let x = src[sp.base + k];
+        if (is_finite_bits(bitcast<u32>(x))) {
+            acc_add(&acc, exp_diff(x, mx));
+        }
+    }
+    red_sum[t] = acc_total(acc);
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if (t < s) {
+            red_sum[t] = red_sum[t] + red_sum[t + s];
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u) {
+        stats[sp.pbase + b] = select(vec2<f32>(mx, red_sum[0]), vec2<f32>(qnan(), 0.0), red_bad[0] != 0u);
+    }
+}
+
+// Long contiguous rows, pass 1b: one workgroup merges the row's `sp.count`
+// block pairs into stats[0]: M = max m_b, S = sum s_b * exp(m_b - M).
+@compute @workgroup_size(WG_SIZE)
+fn combine(@builtin(local_invocation_id) lid: vec3<u32>) {
+    let t = lid.x;
+    var m = -F32_MAX;
+    var bad = 0u;
+    for (var b = t; b < sp.count; b += WG_SIZE) {
+        let p = parts[b];
+        if (is_nan_bits(bitcast<u32>(p.x))) {
+            bad = 1u;
+        } else if (p.y > 0.0) {
+            m = max(m, p.x);
+        }
+    }
+    red_max[t] = m;
+    red_bad[t] = bad;
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if (t < s) {
+            red_max[t] = max(red_max[t], red_max[t + s]);
+            red_bad[t] = red_bad[t] | red_bad[t + s];
+        }
+        workgroupBarrier();
+    }
+    let mx = red_max[0];
+    var acc = acc_new();
+    for (var b = t; b < sp.count; b += WG_SIZE) {
+        let p = parts[b];
+        if (!is_nan_bits(bitcast<u32>(p.x)) && p.y > 0.0) {
+            acc_add(&acc, p.y * exp_diff(p.x, mx));
+        }
+    }
+    red_sum[t] = acc_total(acc);
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if (t < s) {
+            red_sum[t] = red_sum[t] + red_sum[t + s];
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u) {
+        stats[0] = vec2<f32>(mx, select(red_sum[0], 0.0, red_bad[0] != 0u));
+    }
 }

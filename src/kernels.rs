@@ -22,6 +22,10 @@ pub enum Kernel {
     SoftmaxStatsRows,
     /// Softmax pass 1 for strided rows.
     SoftmaxStatsCols,
+    /// Softmax pass 1a for long rows: per-block partials.
+    SoftmaxBlocks,
+    /// Softmax pass 1b for long rows: partials merged.
+    SoftmaxCombine,
     /// Softmax pass 2.
     SoftmaxNorm,
     SoftmaxNormInPlace,
@@ -113,7 +117,7 @@ pub fn texture_source(op_fn: &str, format: &str) -> String {
 
 impl Kernel {
     /// Every kernel.
-    pub const ALL: [Kernel; 16] = [
+    pub const ALL: [Kernel; 18] = [
         Kernel::Sigmoid,
         Kernel::SigmoidInPlace,
         Kernel::Tanh,
@@ -128,6 +132,8 @@ impl Kernel {
         Kernel::Relu4InPlace,
         Kernel::SoftmaxStatsRows,
         Kernel::SoftmaxStatsCols,
+        Kernel::SoftmaxBlocks,
+        Kernel::SoftmaxCombine,
         Kernel::SoftmaxNorm,
         Kernel::SoftmaxNormInPlace,
     ];
@@ -142,7 +148,9 @@ impl Kernel {
             Sigmoid4 | Sigmoid4InPlace => ("sigmoid4", sources::SIGMOID4),
             Tanh4 | Tanh4InPlace => ("tanh4", sources::TANH4),
             Relu4 | Relu4InPlace => ("relu4", sources::RELU4),
-            SoftmaxStatsRows | SoftmaxStatsCols => ("softmax_stats", sources::SOFTMAX_STATS),
+            SoftmaxStatsRows | SoftmaxStatsCols | SoftmaxBlocks | SoftmaxCombine => {
+                ("softmax_stats", sources::SOFTMAX_STATS)
+            }
             SoftmaxNorm | SoftmaxNormInPlace => ("softmax_norm", sources::SOFTMAX_NORM),
         };
         let entry = match self {
@@ -150,6 +158,8 @@ impl Kernel {
             | Relu4InPlace | SoftmaxNormInPlace => "main_inplace",
             SoftmaxStatsRows => "rows",
             SoftmaxStatsCols => "cols",
+            SoftmaxBlocks => "blocks",
+            SoftmaxCombine => "combine",
             _ => "main",
         };
         (name, src, entry)

@@ -262,16 +262,44 @@ fn split_across_bindings() {
     .expect("adapter");
     let n = (1 << 18) * 4 + 1000;
     let data = random(n, 21);
-    let x = c.upload(&data, &[n]).unwrap();
     for act in ELEMENTWISE {
         let worst = verify::check(&c, &act, &data, &[n]).unwrap().max_ulp;
         assert!(worst <= verify::bound(&act, 1), "{act}: {worst} ULP");
     }
-    // Softmax past the cap is refused with a typed error, not a wrong result.
-    assert!(matches!(
-        c.softmax(&x, -1),
-        Err(wgact::Error::TooLarge { .. })
-    ));
+    // Softmax takes windows of whole outer slices: 4.5x the binding, on
+    // every axis of a 3-D view, in place too.
+    let shape = [1000, 12, 101];
+    let m: usize = shape.iter().product();
+    let data = random(m, 22);
+    for axis in [-1isize, 1, 0] {
+        let act = Activation::Softmax { axis };
+        let len = shape[axis.rem_euclid(3) as usize];
+        if axis == 0 {
+            // An outer slice of 1.2M elements cannot fit one 1 MiB binding.
+            let t = c.upload(&data, &shape).unwrap();
+            assert!(matches!(
+                c.apply(&act, &t),
+                Err(wgact::Error::TooLarge { .. })
+            ));
+            continue;
+        }
+        let worst = verify::check(&c, &act, &data, &shape).unwrap().max_ulp;
+        assert!(worst <= verify::bound(&act, len), "{act}: {worst} ULP");
+        let mut t = c.upload(&data, &shape).unwrap();
+        c.apply_inplace(&act, &mut t).unwrap();
+        let want = wgact::cpu::apply(&act, &data, &shape).unwrap();
+        let got = c.read(&t).unwrap();
+        assert!(
+            got.iter()
+                .zip(&want)
+                .all(|(g, w)| wgact::ulp::ulp_error(*w, *g) <= verify::bound(&act, len))
+        );
+    }
+    // Rows longer than one workgroup takes, across many 1 MiB windows.
+    let n = (1 << 23) + 12_345;
+    let row = random(2 * n, 23);
+    let worst = verify::check(&c, &Activation::Softmax { axis: -1 }, &row, &[2, n]).unwrap();
+    assert!(worst.max_ulp <= 16, "long rows: {} ULP", worst.max_ulp);
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! Softmax: pass 1 computes each row's (max, sum of exp), pass 2 normalises.
-//! Any axis, no transpose.
+//! Any axis, no transpose. Tensors larger than one storage binding are taken
+//! in windows of whole outer slices; contiguous rows longer than one
+//! workgroup should take are reduced in blocks whose partial (max, sum) pairs
+//! are merged, and may span several windows.
 
 use super::{WG_SIZE, entry};
 use crate::kernels::Kernel;
@@ -10,17 +13,24 @@ use crate::{Context, Error, Result, Tensor};
 /// 2^16 loop trips in all (pass 1 makes two passes over the row); longer
 /// strided rows get a workgroup each.
 const COLS_MAX_LEN: usize = 8192;
-/// Longest row given to one workgroup, for the same reason.
-const ROWS_MAX_LEN: usize = 8_000_000;
+/// Longest row given to one workgroup, for the same reason; longer
+/// contiguous rows are reduced in blocks.
+const ROWS_MAX_LEN: usize = 1 << 22;
+/// Elements per block of a long row (256 per thread of a workgroup).
+const BLOCK: usize = 1 << 16;
 
 /// Mirrors `SoftmaxParams` in `shaders/softmax_common.wgsl`.
 #[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
     outer: u32,
     len: u32,
     inner: u32,
-    total: u32,
+    count: u32,
+    first: u32,
+    base: u32,
+    block: u32,
+    pbase: u32,
 }
 
 fn to_u32(v: usize) -> Result<u32> {
@@ -29,6 +39,57 @@ fn to_u32(v: usize) -> Result<u32> {
         needed: v as u64,
         limit: u32::MAX as u64,
     })
+}
+
+/// Records one pass: `kernel` over `groups` workgroups with `bindings`.
+struct Pass<'a> {
+    ctx: &'a Context,
+    enc: &'a mut wgpu::CommandEncoder,
+}
+
+impl Pass<'_> {
+    fn run(
+        &mut self,
+        kernel: Kernel,
+        params: Params,
+        bindings: &[(u32, &wgpu::Buffer, u64, Option<u64>)],
+        groups: u64,
+    ) -> Result<()> {
+        let pipeline = self.ctx.kernels.get(kernel);
+        let uniform = self.ctx.uniform(&params);
+        let mut entries: Vec<_> = bindings
+            .iter()
+            .map(|&(b, buf, off, size)| entry(b, buf, off, size))
+            .collect();
+        entries.push(entry(2, &uniform, 0, None));
+        let bind = self
+            .ctx
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("softmax"),
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            });
+        let (gx, gy) = self.ctx.grid(groups)?;
+        let mut pass = self.enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("softmax"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups(gx, gy, 1);
+        Ok(())
+    }
+}
+
+/// A window of elements [first, first + count) of a tensor, bound from the
+/// aligned offset at or below it: (binding offset, binding size, base index).
+fn window(ctx: &Context, t: &Tensor, first: usize, count: usize) -> (u64, u64, u32) {
+    let align = ctx.limits.min_storage_buffer_offset_alignment.max(4) as u64;
+    let start = t.offset + first as u64 * 4;
+    let aligned = start / align * align;
+    let base = (start - aligned) / 4;
+    (aligned, (base + count as u64) * 4, base as u32)
 }
 
 pub(super) fn encode(
@@ -42,89 +103,157 @@ pub(super) fn encode(
     if x.is_empty() {
         return Ok(());
     }
-    // Splitting a softmax across bindings is not implemented yet.
-    if x.byte_len() > ctx.max_binding {
+    to_u32(x.len())?;
+    let dst = out.unwrap_or(x);
+    let (norm, src_binding) = match out {
+        Some(_) => (Kernel::SoftmaxNorm, true),
+        None => (Kernel::SoftmaxNormInPlace, false),
+    };
+    // Elements one binding holds, less the slack of an aligned-down start.
+    let slack = ctx.limits.min_storage_buffer_offset_alignment.max(4) as usize / 4;
+    let max_elems = (ctx.max_binding / 4) as usize - slack;
+    let mut pass = Pass { ctx, enc };
+    let norm_pass = |pass: &mut Pass,
+                     p: Params,
+                     first: usize,
+                     count: usize,
+                     stats: &wgpu::Buffer|
+     -> Result<()> {
+        let (xo, xs, base) = window(ctx, x, first, count);
+        let (yo, ys, _) = window(ctx, dst, first, count);
+        let p = Params {
+            base,
+            count: count as u32,
+            ..p
+        };
+        let mut b = vec![(1, &dst.buffer, yo, Some(ys)), (3, stats, 0, None)];
+        if src_binding {
+            b.push((0, &x.buffer, xo, Some(xs)));
+        }
+        pass.run(norm, p, &b, (count as u64).div_ceil(WG_SIZE))
+    };
+
+    if inner == 1 && len > ROWS_MAX_LEN {
+        // Long contiguous rows: block partials, merged, then normalised; a
+        // row may span several windows.
+        let blocks = len.div_ceil(BLOCK);
+        let per_window = (max_elems / BLOCK).max(1);
+        let parts = scratch(ctx, blocks as u64 * 8)?;
+        let stats = scratch(ctx, 16)?;
+        for r in 0..outer {
+            let row = r * len;
+            let mut b0 = 0;
+            while b0 < blocks {
+                let nb = per_window.min(blocks - b0);
+                let first = row + b0 * BLOCK;
+                let count = (nb * BLOCK).min(len - b0 * BLOCK);
+                let (xo, xs, base) = window(ctx, x, first, count);
+                let p = Params {
+                    count: count as u32,
+                    base,
+                    block: BLOCK as u32,
+                    pbase: b0 as u32,
+                    ..Default::default()
+                };
+                pass.run(
+                    Kernel::SoftmaxBlocks,
+                    p,
+                    &[(0, &x.buffer, xo, Some(xs)), (1, &parts, 0, None)],
+                    nb as u64,
+                )?;
+                b0 += nb;
+            }
+            let p = Params {
+                count: blocks as u32,
+                ..Default::default()
+            };
+            pass.run(
+                Kernel::SoftmaxCombine,
+                p,
+                &[(1, &stats, 0, None), (3, &parts, 0, None)],
+                1,
+            )?;
+            let mut done = 0;
+            while done < len {
+                let count = (per_window * BLOCK).min(len - done);
+                let p = Params {
+                    outer: 1,
+                    len: len as u32,
+                    inner: 1,
+                    first: done as u32,
+                    ..Default::default()
+                };
+                norm_pass(&mut pass, p, row + done, count, &stats)?;
+                done += count;
+            }
+        }
+        return Ok(());
+    }
+
+    // Windows of whole outer slices (planes); each row lies in one window.
+    let plane = len * inner;
+    if plane > max_elems {
         return Err(Error::TooLarge {
-            what: "softmax tensor (bytes per binding)",
-            needed: x.byte_len(),
+            what: "softmax outer slice (elements per binding)",
+            needed: plane as u64,
+            limit: max_elems as u64,
+        });
+    }
+    // Stats (8 bytes a row) must fit one binding too.
+    let planes = (max_elems / plane)
+        .min((ctx.max_binding / 8) as usize / inner)
+        .clamp(1, outer);
+    let stats = scratch(ctx, (planes * inner) as u64 * 8)?;
+    let (k1, thread_per_row) = if len > COLS_MAX_LEN {
+        (Kernel::SoftmaxStatsRows, false)
+    } else {
+        // A thread per row unless rows are long: on llvmpipe a workgroup's
+        // barriers cost far more than walking a short row in one thread.
+        (Kernel::SoftmaxStatsCols, true)
+    };
+    let mut p0 = 0;
+    while p0 < outer {
+        let np = planes.min(outer - p0);
+        let (first, count) = (p0 * plane, np * plane);
+        let (xo, xs, base) = window(ctx, x, first, count);
+        let rows = (np * inner) as u64;
+        let p = Params {
+            outer: np as u32,
+            len: len as u32,
+            inner: inner as u32,
+            count: count as u32,
+            base,
+            ..Default::default()
+        };
+        let groups = if thread_per_row {
+            rows.div_ceil(WG_SIZE)
+        } else {
+            rows
+        };
+        pass.run(
+            k1,
+            p,
+            &[(0, &x.buffer, xo, Some(xs)), (1, &stats, 0, None)],
+            groups,
+        )?;
+        norm_pass(&mut pass, Params { first: 0, ..p }, first, count, &stats)?;
+        p0 += np;
+    }
+    Ok(())
+}
+
+fn scratch(ctx: &Context, bytes: u64) -> Result<wgpu::Buffer> {
+    if bytes > ctx.max_binding {
+        return Err(Error::TooLarge {
+            what: "softmax statistics (bytes per binding)",
+            needed: bytes,
             limit: ctx.max_binding,
         });
     }
-    // Pass 1 gives a row to one workgroup: 2 * len / 256 loop trips per
-    // invocation must stay under llvmpipe's cap. Longer rows need the
-    // multi-workgroup reduction, which is not implemented yet.
-    if len > ROWS_MAX_LEN {
-        return Err(Error::TooLarge {
-            what: "softmax row length",
-            needed: len as u64,
-            limit: ROWS_MAX_LEN as u64,
-        });
-    }
-    let params = Params {
-        outer: to_u32(outer)?,
-        len: to_u32(len)?,
-        inner: to_u32(inner)?,
-        total: to_u32(x.len())?,
-    };
-    let rows = outer as u64 * inner as u64;
-    let stats = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+    Ok(ctx.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("softmax stats"),
-        size: (rows * 8).max(16),
+        size: bytes.max(16),
         usage: wgpu::BufferUsages::STORAGE,
         mapped_at_creation: false,
-    });
-    let uniform = ctx.uniform(&params);
-
-    // A thread per row unless rows are long: on llvmpipe a workgroup's
-    // barriers cost far more than walking a short row in one thread.
-    let (k1, groups1) = if len > COLS_MAX_LEN {
-        (Kernel::SoftmaxStatsRows, rows)
-    } else {
-        (Kernel::SoftmaxStatsCols, rows.div_ceil(WG_SIZE))
-    };
-    let p1 = ctx.kernels.get(k1);
-    let bind1 = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("softmax stats"),
-        layout: &p1.get_bind_group_layout(0),
-        entries: &[
-            entry(0, &x.buffer, x.offset, Some(x.byte_len())),
-            entry(1, &stats, 0, None),
-            entry(2, &uniform, 0, None),
-        ],
-    });
-
-    let k2 = if out.is_some() {
-        Kernel::SoftmaxNorm
-    } else {
-        Kernel::SoftmaxNormInPlace
-    };
-    let p2 = ctx.kernels.get(k2);
-    let dst = out.unwrap_or(x);
-    let mut entries2 = vec![
-        entry(1, &dst.buffer, dst.offset, Some(x.byte_len())),
-        entry(2, &uniform, 0, None),
-        entry(3, &stats, 0, None),
-    ];
-    if out.is_some() {
-        entries2.push(entry(0, &x.buffer, x.offset, Some(x.byte_len())));
-    }
-    let bind2 = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("softmax norm"),
-        layout: &p2.get_bind_group_layout(0),
-        entries: &entries2,
-    });
-
-    let (g1x, g1y) = ctx.grid(groups1)?;
-    let (g2x, g2y) = ctx.grid((x.len() as u64).div_ceil(WG_SIZE))?;
-    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-        label: Some("softmax"),
-        timestamp_writes: None,
-    });
-    pass.set_pipeline(p1);
-    pass.set_bind_group(0, &bind1, &[]);
-    pass.dispatch_workgroups(g1x, g1y, 1);
-    pass.set_pipeline(p2);
-    pass.set_bind_group(0, &bind2, &[]);
-    pass.dispatch_workgroups(g2x, g2y, 1);
-    Ok(())
+    }))
 }
