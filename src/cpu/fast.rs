@@ -169,6 +169,12 @@ fn parallel(src: &[f32], out: &mut [f32], grain: usize, f: impl Fn(&[f32], &mut 
     });
 }
 
+/// `dst.copy_from_slice(src)` on every core: the host's copy bandwidth, the
+/// yardstick `wgact bench` holds the CPU path to.
+pub fn memcpy(src: &[f32], dst: &mut [f32]) {
+    parallel(src, dst, 1 << 15, |x, o| o.copy_from_slice(x));
+}
+
 macro_rules! map_fn {
     ($name:ident, $avx:ident, |$x:ident, $p:ident: $pt:ty| $body:expr) => {
         #[cfg(target_arch = "x86_64")]
