@@ -13,15 +13,11 @@ const LN2_HI: f32 = 0.693_359_4;
 const LN2_LO: f32 = -2.121_944_4e-4;
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 
+/// `a * b + c`, fused in the AVX2+FMA build (`F`), plain elsewhere (where
+/// `mul_add` would be a slow library call).
 #[inline(always)]
-fn fma(a: f32, b: f32, c: f32) -> f32 {
-    // A real fused multiply-add where the target has one (the AVX2+FMA
-    // build); elsewhere the plain expression, which the GPU would give too.
-    if cfg!(target_feature = "fma") {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
+fn fma<const F: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if F { a.mul_add(b, c) } else { a * b + c }
 }
 
 #[inline(always)]
@@ -32,7 +28,7 @@ fn pow2i(k: i32) -> f32 {
 /// exp(r) - 1 for |r| <= 0.7: Taylor to degree 11 (1/k!, k = 11..2), as in
 /// `shaders/common.wgsl`.
 #[inline(always)]
-fn expm1_poly(r: f32) -> f32 {
+fn expm1_poly<const F: bool>(r: f32) -> f32 {
     let mut q = 2.505_210_8e-8;
     for c in [
         2.755_732e-7,
@@ -45,72 +41,90 @@ fn expm1_poly(r: f32) -> f32 {
         0.166_666_67,
         0.5,
     ] {
-        q = fma(q, r, c);
+        q = fma::<F>(q, r, c);
     }
-    fma(q * r, r, r)
+    fma::<F>(q * r, r, r)
 }
 
 /// exp(d) for d <= 88 (about 1 ULP); 0 below -104. Branch-free.
 #[inline(always)]
-fn exp_f32(d: f32) -> f32 {
+fn exp_f32<const F: bool>(d: f32) -> f32 {
     let d = d.max(-104.5);
-    // Round to nearest by the 1.5 * 2^23 trick: vectorises without SSE4.1.
-    let n = (d * LOG2E + 12_582_912.0) - 12_582_912.0;
+    // Round to nearest by adding 1.5 * 2^23; the integer is then in the low
+    // bits (cheaper than a saturating float-to-int conversion).
+    let t = d * LOG2E + 12_582_912.0;
+    let n = t - 12_582_912.0;
+    let ni = t.to_bits() as i32 - 0x4b40_0000;
     let r = (d - n * LN2_HI) - n * LN2_LO;
-    let p = 1.0 + expm1_poly(r);
-    let ni = n as i32;
-    let n1 = ni >> 1;
-    (p * pow2i(n1)) * pow2i(ni - n1)
+    scale(1.0 + expm1_poly::<F>(r), ni)
+}
+
+/// p * 2^n in two exact steps (2^n alone may leave the normal range).
+#[inline(always)]
+fn scale(p: f32, n: i32) -> f32 {
+    let n1 = n >> 1;
+    (p * pow2i(n1)) * pow2i(n - n1)
 }
 
 /// exp(x - m) for x <= m, -inf giving 0. The difference is taken in f64,
 /// where it is exact (rounding it in f32 would cost up to |x - m| ULP), and
 /// reduced there; only the polynomial runs in f32.
 #[inline(always)]
-fn exp_diff(x: f32, m: f32) -> f32 {
+fn exp_diff<const F: bool>(x: f32, m: f32) -> f32 {
     let d = (x as f64 - m as f64).max(-104.5);
-    // Round to nearest by the 1.5 * 2^52 trick.
-    let n = (d * std::f64::consts::LOG2_E + 6_755_399_441_055_744.0) - 6_755_399_441_055_744.0;
+    // Round to nearest by adding 1.5 * 2^52, as in exp_f32.
+    let t = d * std::f64::consts::LOG2_E + 6_755_399_441_055_744.0;
+    let n = t - 6_755_399_441_055_744.0;
+    let ni = (t.to_bits() as i64 - 0x4338_0000_0000_0000) as i32;
     let r = (d - n * std::f64::consts::LN_2) as f32;
-    let p = 1.0 + expm1_poly(r);
-    let ni = n as i32;
-    let n1 = ni >> 1;
-    (p * pow2i(n1)) * pow2i(ni - n1)
+    scale(1.0 + expm1_poly::<F>(r), ni)
 }
 
-/// (nh + nl) / (dh + dl) with one residual correction.
+/// (nh + nl) / (dh + dl), where nl and dl carry the rounding errors of nh and
+/// dh: one division, then one correction with the residual.
 #[inline(always)]
-fn div2(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
-    let q = nh / dh;
-    let r = fma(-q, dh, nh) + (nl - q * dl);
-    q + r / dh
+fn div2<const F: bool>(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
+    let inv = 1.0 / dh;
+    let q = nh * inv;
+    let r = fma::<F>(-q, dh, nh) + (nl - q * dl);
+    fma::<F>(r, inv, q)
 }
 
 /// Sigmoid, as in `shaders/sigmoid.wgsl`.
 #[inline(always)]
 pub fn sigmoid(x: f32) -> f32 {
-    let e = exp_f32(-x.abs());
+    sigmoid_impl::<false>(x)
+}
+
+#[inline(always)]
+fn sigmoid_impl<const F: bool>(x: f32) -> f32 {
+    let e = exp_f32::<F>(-x.abs());
     let d = 1.0 + e;
     let dl = e - (d - 1.0);
     let num = if x < 0.0 { e } else { 1.0 };
-    let s = div2(num, 0.0, d, dl);
+    let s = div2::<F>(num, 0.0, d, dl);
     if x.is_nan() { x } else { s }
 }
 
 /// tanh, as in `shaders/tanh.wgsl` (both branches computed, one selected).
 #[inline(always)]
 pub fn tanh(x: f32) -> f32 {
+    tanh_impl::<false>(x)
+}
+
+#[inline(always)]
+fn tanh_impl<const F: bool>(x: f32) -> f32 {
     let a = x.abs();
     let sign = f32::from_bits((x.to_bits() & 0x8000_0000) | 0x3f80_0000);
     // |x| < 0.35: m / (m + 2) with m = expm1(2a); else (1 - e) / (1 + e)
     // with e = exp(-2a); both pairs carried exactly.
     let t = 2.0 * a.min(0.35);
-    let m = expm1_poly(t);
+    let m = expm1_poly::<F>(t);
     let dm = m + 2.0;
-    let small = div2(m, 0.0, dm, m - (dm - 2.0));
-    let e = exp_f32(-2.0 * a.min(9.5));
+    let small = div2::<F>(m, 0.0, dm, m - (dm - 2.0));
+    let e = exp_f32::<F>(-2.0 * a.min(9.5));
     let (n, d) = (1.0 - e, 1.0 + e);
-    let large = div2(n, (1.0 - n) - e, d, e - (d - 1.0));
+    let large = div2::<F>(n, (1.0 - n) - e, d, e - (d - 1.0));
     let v = if a < 0.35 { small } else { large };
     let v = if a > 9.1 { 1.0 } else { v };
     if x.is_nan() || a < 2.441_406_3e-4 {
@@ -175,11 +189,15 @@ pub fn memcpy(src: &[f32], dst: &mut [f32]) {
     parallel(src, dst, 1 << 15, |x, o| o.copy_from_slice(x));
 }
 
+/// Defines `$name(src, out, param)`: `$body` over the slices, in the
+/// AVX2+FMA build (`F = true`) where the CPU has it.
 macro_rules! map_fn {
-    ($name:ident, $avx:ident, |$x:ident, $p:ident: $pt:ty| $body:expr) => {
+    ($name:ident, $avx:ident, |$x:ident, $p:ident: $pt:ty, $f:ident| $body:expr) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         fn $avx(src: &[f32], out: &mut [f32], $p: $pt) {
+            #[allow(dead_code)]
+            const $f: bool = true;
             for (o, &$x) in out.iter_mut().zip(src) {
                 *o = $body;
             }
@@ -191,6 +209,8 @@ macro_rules! map_fn {
                 // SAFETY: the CPU has the features the function was compiled for.
                 return unsafe { $avx(src, out, $p) };
             }
+            #[allow(dead_code)]
+            const $f: bool = false;
             for (o, &$x) in out.iter_mut().zip(src) {
                 *o = $body;
             }
@@ -198,10 +218,18 @@ macro_rules! map_fn {
     };
 }
 
-map_fn!(map_sigmoid, map_sigmoid_avx2, |x, _p: ()| sigmoid(x));
-map_fn!(map_tanh, map_tanh_avx2, |x, _p: ()| tanh(x));
-map_fn!(map_relu, map_relu_avx2, |x, p: &Relu| relu(x, p));
-map_fn!(map_exp_diff, map_exp_diff_avx2, |x, m: f32| exp_diff(x, m));
+map_fn!(
+    map_sigmoid,
+    map_sigmoid_avx2,
+    |x, _p: (), F| sigmoid_impl::<F>(x)
+);
+map_fn!(map_tanh, map_tanh_avx2, |x, _p: (), F| tanh_impl::<F>(x));
+map_fn!(map_relu, map_relu_avx2, |x, p: &Relu, F| relu(x, p));
+map_fn!(
+    map_exp_diff,
+    map_exp_diff_avx2,
+    |x, m: f32, F| exp_diff::<F>(x, m)
+);
 
 /// `act(src)` into `out` (same length), on every core.
 pub fn apply_into(act: &Activation, src: &[f32], shape: &[usize], out: &mut [f32]) -> Result<()> {
