@@ -211,3 +211,76 @@ fn combine(@builtin(local_invocation_id) lid: vec3<u32>) {
         stats[0] = vec2<f32>(mx, select(red_sum[0], 0.0, red_bad[0] != 0u));
     }
 }
+
+// Rows that fit in workgroup memory (inner == 1, len <= FUSED_MAX, out of
+// place): one workgroup per row reads the row from global memory once into
+// `tile`, reduces max and sum there, and writes the normalised row: one read
+// and one write per element, no second pass. 12 KiB of tile plus the 3 KiB of
+// reduction arrays stay within WebGPU's 16 KiB minimum.
+const FUSED_MAX: u32 = 3072u;
+var<workgroup> tile: array<f32, FUSED_MAX>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG_SIZE)
+fn fused(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let row = wid.x + wid.y * nwg.x;
+    if (row >= sp.outer) {
+        return;
+    }
+    let t = lid.x;
+    let base = sp.base + row * sp.len;
+    var m = -F32_MAX;
+    var bad = 0u;
+    for (var k = t; k < sp.len; k += WG_SIZE) {
+        let x = src[base + k];
+        tile[k] = x;
+        let bits = bitcast<u32>(x);
+        if (is_finite_bits(bits)) {
+            m = max(m, x);
+        } else if (bits != F32_NEG_INF_BITS) {
+            bad = 1u;
+        }
+    }
+    red_max[t] = m;
+    red_bad[t] = bad;
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if (t < s) {
+            red_max[t] = max(red_max[t], red_max[t + s]);
+            red_bad[t] = red_bad[t] | red_bad[t + s];
+        }
+        workgroupBarrier();
+    }
+    let mx = red_max[0];
+    var acc = acc_new();
+    for (var k = t; k < sp.len; k += WG_SIZE) {
+        let x = tile[k];
+        if (is_finite_bits(bitcast<u32>(x))) {
+            acc_add(&acc, exp_diff(x, mx));
+        }
+    }
+    red_sum[t] = acc_total(acc);
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if (t < s) {
+            red_sum[t] = red_sum[t] + red_sum[t + s];
+        }
+        workgroupBarrier();
+    }
+    let sum = red_sum[0];
+    let dead = red_bad[0] != 0u || sum == 0.0;
+    for (var k = t; k < sp.len; k += WG_SIZE) {
+        let x = tile[k];
+        var y = 0.0;
+        if (dead) {
+            y = qnan();
+        } else if (bitcast<u32>(x) != F32_NEG_INF_BITS) {
+            y = div(exp_diff(x, mx), sum);
+        }
+        out[base + k] = y;
+    }
+}

@@ -22,6 +22,10 @@ pub struct ContextOptions {
     /// Caps the workgroups per dispatch dimension wgact uses, e.g. to exercise
     /// the folding of large dispatches into y. `None`: the device limit.
     pub max_workgroups_per_dimension: Option<u32>,
+    /// Softmax of short contiguous rows in one pass through workgroup memory
+    /// (one read, one write). `None`: on GPUs, not on CPU adapters such as
+    /// llvmpipe, where a workgroup's barriers cost more than a second read.
+    pub softmax_single_pass: Option<bool>,
 }
 
 /// One adapter as `wgact info` reports it.
@@ -49,6 +53,7 @@ pub struct Context {
     pub(crate) limits: wgpu::Limits,
     pub(crate) max_binding: u64,
     pub(crate) max_groups: u32,
+    pub(crate) softmax_single_pass: bool,
     pub(crate) kernels: Registry,
     /// Reused readback buffer; the lock is held from copy to unmap, so it is
     /// never reused before its previous map has resolved.
@@ -178,6 +183,10 @@ impl Context {
         if let Some(c) = opts.max_binding_size {
             max_binding = max_binding.min(c);
         }
+        let softmax_single_pass = opts.softmax_single_pass.unwrap_or(
+            info.as_ref()
+                .is_none_or(|i| i.device_type != wgpu::DeviceType::Cpu),
+        );
         let mut max_groups = limits.max_compute_workgroups_per_dimension;
         if let Some(c) = opts.max_workgroups_per_dimension {
             max_groups = max_groups.min(c);
@@ -193,6 +202,7 @@ impl Context {
             limits,
             max_binding,
             max_groups: max_groups.max(1),
+            softmax_single_pass,
             kernels,
             staging: Mutex::new(None),
             pool: Arc::new(Pool::default()),

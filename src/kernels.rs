@@ -26,6 +26,8 @@ pub enum Kernel {
     SoftmaxBlocks,
     /// Softmax pass 1b for long rows: partials merged.
     SoftmaxCombine,
+    /// Softmax in one pass for rows that fit in workgroup memory.
+    SoftmaxFused,
     /// Softmax pass 2.
     SoftmaxNorm,
     SoftmaxNormInPlace,
@@ -117,7 +119,7 @@ pub fn texture_source(op_fn: &str, format: &str) -> String {
 
 impl Kernel {
     /// Every kernel.
-    pub const ALL: [Kernel; 18] = [
+    pub const ALL: [Kernel; 19] = [
         Kernel::Sigmoid,
         Kernel::SigmoidInPlace,
         Kernel::Tanh,
@@ -134,6 +136,7 @@ impl Kernel {
         Kernel::SoftmaxStatsCols,
         Kernel::SoftmaxBlocks,
         Kernel::SoftmaxCombine,
+        Kernel::SoftmaxFused,
         Kernel::SoftmaxNorm,
         Kernel::SoftmaxNormInPlace,
     ];
@@ -148,7 +151,7 @@ impl Kernel {
             Sigmoid4 | Sigmoid4InPlace => ("sigmoid4", sources::SIGMOID4),
             Tanh4 | Tanh4InPlace => ("tanh4", sources::TANH4),
             Relu4 | Relu4InPlace => ("relu4", sources::RELU4),
-            SoftmaxStatsRows | SoftmaxStatsCols | SoftmaxBlocks | SoftmaxCombine => {
+            SoftmaxStatsRows | SoftmaxStatsCols | SoftmaxBlocks | SoftmaxCombine | SoftmaxFused => {
                 ("softmax_stats", sources::SOFTMAX_STATS)
             }
             SoftmaxNorm | SoftmaxNormInPlace => ("softmax_norm", sources::SOFTMAX_NORM),
@@ -160,6 +163,7 @@ impl Kernel {
             SoftmaxStatsCols => "cols",
             SoftmaxBlocks => "blocks",
             SoftmaxCombine => "combine",
+            SoftmaxFused => "fused",
             _ => "main",
         };
         (name, src, entry)

@@ -153,3 +153,36 @@ fn softmax_long_row_sums_to_one() {
     let s: f64 = got.iter().map(|&v| v as f64).sum();
     assert!((s - 1.0).abs() < 1e-5, "sum = {s}");
 }
+
+#[test]
+fn single_pass_softmax_within_bounds() {
+    // The one-read kernel GPUs use for short rows, forced on this adapter.
+    let c = wgact::Context::with_options(wgact::ContextOptions {
+        softmax_single_pass: Some(true),
+        ..Default::default()
+    })
+    .expect("adapter");
+    let act = Activation::Softmax { axis: -1 };
+    for (name, len, data) in verify::softmax_cases(0xfeed, false) {
+        let s = verify::check(&c, &act, &data, &[data.len() / len, len]).unwrap();
+        assert!(
+            s.max_ulp <= verify::bound(&act, len),
+            "{name}: {} ULP at {:?}",
+            s.max_ulp,
+            s.worst
+        );
+    }
+    // Longest fused row, one past it, and many rows across 1 MiB windows.
+    let capped = wgact::Context::with_options(wgact::ContextOptions {
+        softmax_single_pass: Some(true),
+        max_binding_size: Some(1 << 20),
+        ..Default::default()
+    })
+    .expect("adapter");
+    let mut rng = verify::Rng::new(3);
+    for (rows, len) in [(5usize, 3072usize), (5, 3073), (700, 1000)] {
+        let data: Vec<f32> = (0..rows * len).map(|_| rng.normal(3.0)).collect();
+        let s = verify::check(&capped, &act, &data, &[rows, len]).unwrap();
+        assert!(s.max_ulp <= 8, "[{rows}, {len}]: {} ULP", s.max_ulp);
+    }
+}

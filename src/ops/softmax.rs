@@ -18,6 +18,8 @@ const COLS_MAX_LEN: usize = 8192;
 const ROWS_MAX_LEN: usize = 1 << 22;
 /// Elements per block of a long row (256 per thread of a workgroup).
 const BLOCK: usize = 1 << 16;
+/// Longest row of the single-pass kernel (`FUSED_MAX` in softmax_stats.wgsl).
+const FUSED_MAX: usize = 3072;
 
 /// Mirrors `SoftmaxParams` in `shaders/softmax_common.wgsl`.
 #[repr(C)]
@@ -211,9 +213,31 @@ pub(super) fn encode(
         // barriers cost far more than walking a short row in one thread.
         (Kernel::SoftmaxStatsCols, true)
     };
+    let fused = ctx.softmax_single_pass && out.is_some() && inner == 1 && len <= FUSED_MAX;
     let mut p0 = 0;
     while p0 < outer {
         let np = planes.min(outer - p0);
+        if fused {
+            let (first, count) = (p0 * plane, np * plane);
+            let (xo, xs, base) = window(ctx, x, first, count);
+            let (yo, ys, _) = window(ctx, dst, first, count);
+            let p = Params {
+                outer: np as u32,
+                len: len as u32,
+                inner: 1,
+                count: count as u32,
+                base,
+                ..Default::default()
+            };
+            pass.run(
+                Kernel::SoftmaxFused,
+                p,
+                &[(0, &x.buffer, xo, Some(xs)), (4, &dst.buffer, yo, Some(ys))],
+                np as u64,
+            )?;
+            p0 += np;
+            continue;
+        }
         let (first, count) = (p0 * plane, np * plane);
         let (xo, xs, base) = window(ctx, x, first, count);
         let rows = (np * inner) as u64;
