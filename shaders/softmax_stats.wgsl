@@ -12,6 +12,33 @@ var<workgroup> red_max: array<f32, WG_SIZE>;
 var<workgroup> red_sum: array<f32, WG_SIZE>;
 var<workgroup> red_bad: array<u32, WG_SIZE>;
 
+// Tree reductions over the workgroup (call from uniform control flow): after
+// reduce_max, red_max[0] holds the largest `m` and red_bad[0] the OR of `bad`;
+// after reduce_sum, red_sum[0] holds the sum of `v`.
+fn reduce_max(t: u32, m: f32, bad: u32) {
+    red_max[t] = m;
+    red_bad[t] = bad;
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if (t < s) {
+            red_max[t] = max(red_max[t], red_max[t + s]);
+            red_bad[t] = red_bad[t] | red_bad[t + s];
+        }
+        workgroupBarrier();
+    }
+}
+
+fn reduce_sum(t: u32, v: f32) {
+    red_sum[t] = v;
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if (t < s) {
+            red_sum[t] = red_sum[t] + red_sum[t + s];
+        }
+        workgroupBarrier();
+    }
+}
+
 // One workgroup per row, then a tree reduction in workgroup memory. Used for
 // contiguous rows (inner == 1: threads stride the row, loads coalesced) and
 // for long strided rows. llvmpipe stops any invocation after about 2^16 loop
@@ -42,16 +69,7 @@ fn rows(
             bad = 1u;
         }
     }
-    red_max[t] = m;
-    red_bad[t] = bad;
-    workgroupBarrier();
-    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
-        if (t < s) {
-            red_max[t] = max(red_max[t], red_max[t + s]);
-            red_bad[t] = red_bad[t] | red_bad[t + s];
-        }
-        workgroupBarrier();
-    }
+    reduce_max(t, m, bad);
     let mx = red_max[0];
 
     var acc = acc_new();
@@ -61,14 +79,7 @@ fn rows(
             acc_add(&acc, exp_diff(x, mx));
         }
     }
-    red_sum[t] = acc_total(acc);
-    workgroupBarrier();
-    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
-        if (t < s) {
-            red_sum[t] = red_sum[t] + red_sum[t + s];
-        }
-        workgroupBarrier();
-    }
+    reduce_sum(t, acc_total(acc));
     if (t == 0u) {
         stats[row] = vec2<f32>(mx, select(red_sum[0], 0.0, red_bad[0] != 0u));
     }
@@ -135,16 +146,7 @@ fn blocks(
             bad = 1u;
         }
     }
-    red_max[t] = m;
-    red_bad[t] = bad;
-    workgroupBarrier();
-    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
-        if (t < s) {
-            red_max[t] = max(red_max[t], red_max[t + s]);
-            red_bad[t] = red_bad[t] | red_bad[t + s];
-        }
-        workgroupBarrier();
-    }
+    reduce_max(t, m, bad);
     let mx = red_max[0];
     var acc = acc_new();
     for (var k = start + t; k < end; k += WG_SIZE) {
@@ -153,14 +155,7 @@ fn blocks(
             acc_add(&acc, exp_diff(x, mx));
         }
     }
-    red_sum[t] = acc_total(acc);
-    workgroupBarrier();
-    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
-        if (t < s) {
-            red_sum[t] = red_sum[t] + red_sum[t + s];
-        }
-        workgroupBarrier();
-    }
+    reduce_sum(t, acc_total(acc));
     if (t == 0u) {
         stats[sp.pbase + b] = select(vec2<f32>(mx, red_sum[0]), vec2<f32>(qnan(), 0.0), red_bad[0] != 0u);
     }
@@ -181,16 +176,7 @@ fn combine(@builtin(local_invocation_id) lid: vec3<u32>) {
             m = max(m, p.x);
         }
     }
-    red_max[t] = m;
-    red_bad[t] = bad;
-    workgroupBarrier();
-    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
-        if (t < s) {
-            red_max[t] = max(red_max[t], red_max[t + s]);
-            red_bad[t] = red_bad[t] | red_bad[t + s];
-        }
-        workgroupBarrier();
-    }
+    reduce_max(t, m, bad);
     let mx = red_max[0];
     var acc = acc_new();
     for (var b = t; b < sp.count; b += WG_SIZE) {
@@ -199,14 +185,7 @@ fn combine(@builtin(local_invocation_id) lid: vec3<u32>) {
             acc_add(&acc, p.y * exp_diff(p.x, mx));
         }
     }
-    red_sum[t] = acc_total(acc);
-    workgroupBarrier();
-    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
-        if (t < s) {
-            red_sum[t] = red_sum[t] + red_sum[t + s];
-        }
-        workgroupBarrier();
-    }
+    reduce_sum(t, acc_total(acc));
     if (t == 0u) {
         stats[0] = vec2<f32>(mx, select(red_sum[0], 0.0, red_bad[0] != 0u));
     }
@@ -245,16 +224,7 @@ fn fused(
             bad = 1u;
         }
     }
-    red_max[t] = m;
-    red_bad[t] = bad;
-    workgroupBarrier();
-    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
-        if (t < s) {
-            red_max[t] = max(red_max[t], red_max[t + s]);
-            red_bad[t] = red_bad[t] | red_bad[t + s];
-        }
-        workgroupBarrier();
-    }
+    reduce_max(t, m, bad);
     let mx = red_max[0];
     var acc = acc_new();
     for (var k = t; k < sp.len; k += WG_SIZE) {
@@ -263,14 +233,7 @@ fn fused(
             acc_add(&acc, exp_diff(x, mx));
         }
     }
-    red_sum[t] = acc_total(acc);
-    workgroupBarrier();
-    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
-        if (t < s) {
-            red_sum[t] = red_sum[t] + red_sum[t + s];
-        }
-        workgroupBarrier();
-    }
+    reduce_sum(t, acc_total(acc));
     let sum = red_sum[0];
     let dead = red_bad[0] != 0u || sum == 0.0;
     for (var k = t; k < sp.len; k += WG_SIZE) {

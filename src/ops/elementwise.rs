@@ -1,23 +1,9 @@
 //! sigmoid, tanh, relu: one thread per element, split across bindings when a
 //! tensor exceeds the storage-binding limit.
 
-use super::{WG_SIZE, entry};
+use super::{ElemParams, WG_SIZE, entry};
 use crate::kernels::Kernel;
 use crate::{Activation, Context, Result, Tensor};
-
-/// Mirrors `Params` in `shaders/params.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    has_max: u32,
-    include_alpha: u32,
-    first: u32,
-    negative_slope: f32,
-    max_value: f32,
-    threshold: f32,
-    _pad1: f32,
-}
 
 fn kernels(act: &Activation, inplace: bool) -> (Kernel, Kernel) {
     use Kernel::*;
@@ -41,20 +27,12 @@ pub(super) fn encode(
 ) -> Result<()> {
     let inplace = out.is_none();
     let (scalar, vec4) = kernels(act, inplace);
-    let (slope, max_value, threshold) = match act {
-        Activation::Relu(p) => (p.negative_slope, p.max_value, p.threshold),
-        _ => (0.0, None, 0.0),
-    };
+    let base = ElemParams::new(act);
     let params = |first: usize, len: usize| {
-        ctx.uniform(&Params {
+        ctx.uniform(&ElemParams {
             len: len as u32,
-            has_max: max_value.is_some() as u32,
-            include_alpha: 0,
             first: first as u32,
-            negative_slope: slope,
-            max_value: max_value.unwrap_or(0.0),
-            threshold,
-            _pad1: 0.0,
+            ..base
         })
     };
     let dst = out.unwrap_or(x);

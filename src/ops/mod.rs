@@ -130,6 +130,41 @@ impl Context {
     }
 }
 
+/// Mirrors `Params` in `shaders/params.wgsl`: the uniform of the elementwise
+/// kernels, buffer and texture alike.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct ElemParams {
+    pub len: u32,
+    pub has_max: u32,
+    pub include_alpha: u32,
+    pub first: u32,
+    pub negative_slope: f32,
+    pub max_value: f32,
+    pub threshold: f32,
+    pub _pad: f32,
+}
+
+impl ElemParams {
+    /// The relu parameters of `act` (zeros for other ops).
+    pub fn new(act: &Activation) -> Self {
+        let (slope, max_value, threshold) = match act {
+            Activation::Relu(p) => (p.negative_slope, p.max_value, p.threshold),
+            _ => (0.0, None, 0.0),
+        };
+        ElemParams {
+            len: 0,
+            has_max: max_value.is_some() as u32,
+            include_alpha: 0,
+            first: 0,
+            negative_slope: slope,
+            max_value: max_value.unwrap_or(0.0),
+            threshold,
+            _pad: 0.0,
+        }
+    }
+}
+
 /// Threads per workgroup in every kernel (`WG_SIZE` in `common.wgsl`).
 pub(crate) const WG_SIZE: u64 = 256;
 

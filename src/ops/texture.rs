@@ -1,6 +1,7 @@
 //! Elementwise activations on 2-D float textures, in place or into another
 //! texture (e.g. a sigmoid or tanh tone-map between render passes).
 
+use super::ElemParams;
 use crate::{Activation, Context, Error, Result};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,20 +27,6 @@ fn wgsl_format(f: wgpu::TextureFormat) -> Option<&'static str> {
         wgpu::TextureFormat::R32Float => Some("r32float"),
         _ => None,
     }
-}
-
-/// Mirrors `Params` in `shaders/params.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    has_max: u32,
-    include_alpha: u32,
-    first: u32,
-    negative_slope: f32,
-    max_value: f32,
-    threshold: f32,
-    _pad1: f32,
 }
 
 fn check_texture(t: &wgpu::Texture, what: &str) -> Result<()> {
@@ -232,20 +219,10 @@ impl Context {
             }
         };
         let (pipeline, layout) = self.texture_pipeline(act, output.format())?;
-        let (slope, max_value, threshold) = match act {
-            Activation::Relu(p) => (p.negative_slope, p.max_value, p.threshold),
-            _ => (0.0, None, 0.0),
-        };
         self.scoped(|| {
-            let params = self.uniform(&Params {
-                len: 0,
-                has_max: max_value.is_some() as u32,
+            let params = self.uniform(&ElemParams {
                 include_alpha: include_alpha as u32,
-                first: 0,
-                negative_slope: slope,
-                max_value: max_value.unwrap_or(0.0),
-                threshold,
-                _pad1: 0.0,
+                ..ElemParams::new(act)
             });
             let view = |t: &wgpu::Texture| {
                 t.create_view(&wgpu::TextureViewDescriptor {
