@@ -34,6 +34,45 @@ fn raw_npy(path: &Path, descr: &str, fortran: bool, shape: &str, body: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// Runs `wgact apply` for each (arguments, activation) case on `input`, which
+/// holds `data` of `shape`, with `extra` arguments, and checks every output
+/// against the CPU reference within the op's bound.
+fn check_apply_cases(
+    dir: &Path,
+    input: &Path,
+    data: &[f32],
+    shape: &[usize],
+    cases: Vec<(Vec<&str>, Activation)>,
+    extra: &[&str],
+) {
+    for (args, act) in cases {
+        let out = dir.join("out.npy");
+        let mut full = vec![
+            "apply",
+            args[0],
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        full.extend(&args[1..]);
+        full.extend(extra);
+        run_ok(&full);
+        let (got, got_shape) = npy::read_f32(&out).unwrap();
+        assert_eq!(got_shape, shape);
+        let want = wgact::cpu::apply(&act, data, shape).unwrap();
+        let len = match act {
+            Activation::Softmax { axis } => shape[axis.rem_euclid(shape.len() as isize) as usize],
+            _ => 1,
+        };
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                wgact::ulp::ulp_error(*w, *g) <= wgact::verify::bound(&act, len),
+                "{act} {full:?}"
+            );
+        }
+    }
+}
+
 fn run_ok(args: &[&str]) {
     let out = wgact().args(args).output().unwrap();
     assert!(
@@ -94,27 +133,7 @@ fn apply_matches_reference_for_every_op() {
             Activation::Softmax { axis: -3 },
         ),
     ];
-    for (args, act) in cases {
-        let out = d.join("out.npy");
-        let mut full = vec![
-            "apply",
-            args[0],
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ];
-        full.extend(&args[1..]);
-        run_ok(&full);
-        let (got, got_shape) = npy::read_f32(&out).unwrap();
-        assert_eq!(got_shape, shape);
-        let want = wgact::cpu::apply(&act, &data, &shape).unwrap();
-        for (g, w) in got.iter().zip(&want) {
-            assert!(
-                wgact::ulp::ulp_error(*w, *g) <= wgact::verify::bound(&act, 5),
-                "{act}"
-            );
-        }
-    }
+    check_apply_cases(&d, &input, &data, &shape, cases, &[]);
 }
 
 #[test]
@@ -286,29 +305,7 @@ fn apply_streams_in_chunks() {
             Activation::Softmax { axis: 0 },
         ),
     ];
-    for (args, act) in cases {
-        let out = d.join("out.npy");
-        let mut full = vec![
-            "apply",
-            args[0],
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--chunk-bytes",
-            "64",
-        ];
-        full.extend(&args[1..]);
-        run_ok(&full);
-        let (got, s) = npy::read_f32(&out).unwrap();
-        assert_eq!(s, shape);
-        let want = wgact::cpu::apply(&act, &data, &shape).unwrap();
-        for (g, w) in got.iter().zip(&want) {
-            assert!(
-                wgact::ulp::ulp_error(*w, *g) <= wgact::verify::bound(&act, 13),
-                "{act}"
-            );
-        }
-    }
+    check_apply_cases(&d, &input, &data, &shape, cases, &["--chunk-bytes", "64"]);
 }
 
 #[test]
