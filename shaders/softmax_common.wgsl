@@ -64,3 +64,39 @@ fn acc_add(a: ptr<function, Acc>, v: f32) {
 fn acc_total(a: Acc) -> f32 {
     return a.s[4] + (a.s[3] + (a.s[2] + (a.s[1] + a.s[0])));
 }
+
+// Folds x into the running max `m` of a row's finite entries; a NaN or +inf
+// sets `bad` (the row comes out all NaN); -inf changes nothing.
+fn track(x: f32, m: ptr<function, f32>, bad: ptr<function, u32>) {
+    let b = bitcast<u32>(x);
+    if (is_finite_bits(b)) {
+        *m = max(*m, x);
+    } else if (b != F32_NEG_INF_BITS) {
+        *bad = 1u;
+    }
+}
+
+// Adds exp(x - mx) for a finite x (-inf adds nothing).
+fn add_exp(acc: ptr<function, Acc>, x: f32, mx: f32) {
+    if (is_finite_bits(bitcast<u32>(x))) {
+        acc_add(acc, exp_diff(x, mx));
+    }
+}
+
+// The softmax of x in a row with max `mx` and sum `sum`; sum == 0 marks a
+// row that comes out all NaN.
+fn softmax_value(x: f32, mx: f32, sum: f32) -> f32 {
+    if (bitcast<u32>(sum) == 0u) {
+        return qnan();
+    }
+    if (bitcast<u32>(x) == F32_NEG_INF_BITS) {
+        return 0.0;
+    }
+    return div(exp_diff(x, mx), sum);
+}
+
+// Index of the first element of row `row` (= o * inner + i) in the binding.
+fn row_base(row: u32) -> u32 {
+    let o = row / sp.inner;
+    return sp.base + o * sp.len * sp.inner + (row - o * sp.inner);
+}

@@ -11,13 +11,7 @@ fn normalize(x: f32, i: u32) -> f32 {
     let o = idx / plane;
     let row = o * sp.inner + (idx - o * plane) % sp.inner;
     let st = stats[row];
-    if (bitcast<u32>(st.y) == 0u) {
-        return qnan();
-    }
-    if (bitcast<u32>(x) == F32_NEG_INF_BITS) {
-        return 0.0;
-    }
-    return div(exp_diff(x, st.x), st.y);
+    return softmax_value(x, st.x, st.y);
 }
 
 @compute @workgroup_size(WG_SIZE)

@@ -39,10 +39,10 @@ fn reduce_sum(t: u32, v: f32) {
     }
 }
 
-// One workgroup per row, then a tree reduction in workgroup memory. Used for
-// contiguous rows (inner == 1: threads stride the row, loads coalesced) and
-// for long strided rows. llvmpipe stops any invocation after about 2^16 loop
-// trips in all, so a row is never left to a single thread.
+// One workgroup per row, then a tree reduction in workgroup memory: rows
+// longer than COLS_MAX_LEN (host side), contiguous or strided. llvmpipe stops
+// any invocation after about 2^16 loop trips in all, so a long row is never
+// left to a single thread.
 @compute @workgroup_size(WG_SIZE)
 fn rows(
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -54,30 +54,20 @@ fn rows(
         return;
     }
     let t = lid.x;
-    let o = row / sp.inner;
-    let base = sp.base + o * sp.len * sp.inner + (row - o * sp.inner);
+    let base = row_base(row);
     let stride = sp.inner;
 
     var m = -F32_MAX;
     var bad = 0u;
     for (var k = t; k < sp.len; k += WG_SIZE) {
-        let x = src[base + k * stride];
-        let b = bitcast<u32>(x);
-        if (is_finite_bits(b)) {
-            m = max(m, x);
-        } else if (b != F32_NEG_INF_BITS) {
-            bad = 1u;
-        }
+        track(src[base + k * stride], &m, &bad);
     }
     reduce_max(t, m, bad);
     let mx = red_max[0];
 
     var acc = acc_new();
     for (var k = t; k < sp.len; k += WG_SIZE) {
-        let x = src[base + k * stride];
-        if (is_finite_bits(bitcast<u32>(x))) {
-            acc_add(&acc, exp_diff(x, mx));
-        }
+        add_exp(&acc, src[base + k * stride], mx);
     }
     reduce_sum(t, acc_total(acc));
     if (t == 0u) {
@@ -85,38 +75,28 @@ fn rows(
     }
 }
 
-// Strided rows (inner > 1) of moderate length: one thread per row;
-// neighbouring threads walk neighbouring columns, so loads stay coalesced
-// without a transpose. The host keeps len <= COLS_MAX_LEN (llvmpipe's loop cap).
+// Rows of moderate length (len <= COLS_MAX_LEN, host side, for llvmpipe's
+// loop cap): one thread per row. For strided rows neighbouring threads walk
+// neighbouring columns, so loads stay coalesced without a transpose.
 @compute @workgroup_size(WG_SIZE)
 fn cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = flat_index(gid, nwg);
     if (row >= sp.outer * sp.inner) {
         return;
     }
-    let o = row / sp.inner;
-    let base = sp.base + o * sp.len * sp.inner + (row - o * sp.inner);
+    let base = row_base(row);
     let stride = sp.inner;
 
     var m = -F32_MAX;
-    var bad = false;
+    var bad = 0u;
     for (var k = 0u; k < sp.len; k++) {
-        let x = src[base + k * stride];
-        let b = bitcast<u32>(x);
-        if (is_finite_bits(b)) {
-            m = max(m, x);
-        } else if (b != F32_NEG_INF_BITS) {
-            bad = true;
-        }
+        track(src[base + k * stride], &m, &bad);
     }
     var acc = acc_new();
     for (var k = 0u; k < sp.len; k++) {
-        let x = src[base + k * stride];
-        if (is_finite_bits(bitcast<u32>(x))) {
-            acc_add(&acc, exp_diff(x, m));
-        }
+        add_exp(&acc, src[base + k * stride], m);
     }
-    stats[row] = vec2<f32>(m, select(acc_total(acc), 0.0, bad));
+    stats[row] = vec2<f32>(m, select(acc_total(acc), 0.0, bad != 0u));
 }
 
 // Long contiguous rows, pass 1a: one workgroup per block of `sp.block`
@@ -138,22 +118,13 @@ fn blocks(
     var m = -F32_MAX;
     var bad = 0u;
     for (var k = start + t; k < end; k += WG_SIZE) {
-        let x = src[sp.base + k];
-        let bits = bitcast<u32>(x);
-        if (is_finite_bits(bits)) {
-            m = max(m, x);
-        } else if (bits != F32_NEG_INF_BITS) {
-            bad = 1u;
-        }
+        track(src[sp.base + k], &m, &bad);
     }
     reduce_max(t, m, bad);
     let mx = red_max[0];
     var acc = acc_new();
     for (var k = start + t; k < end; k += WG_SIZE) {
-        let x = src[sp.base + k];
-        if (is_finite_bits(bitcast<u32>(x))) {
-            acc_add(&acc, exp_diff(x, mx));
-        }
+        add_exp(&acc, src[sp.base + k], mx);
     }
     reduce_sum(t, acc_total(acc));
     if (t == 0u) {
@@ -217,33 +188,17 @@ fn fused(
     for (var k = t; k < sp.len; k += WG_SIZE) {
         let x = src[base + k];
         tile[k] = x;
-        let bits = bitcast<u32>(x);
-        if (is_finite_bits(bits)) {
-            m = max(m, x);
-        } else if (bits != F32_NEG_INF_BITS) {
-            bad = 1u;
-        }
+        track(x, &m, &bad);
     }
     reduce_max(t, m, bad);
     let mx = red_max[0];
     var acc = acc_new();
     for (var k = t; k < sp.len; k += WG_SIZE) {
-        let x = tile[k];
-        if (is_finite_bits(bitcast<u32>(x))) {
-            acc_add(&acc, exp_diff(x, mx));
-        }
+        add_exp(&acc, tile[k], mx);
     }
     reduce_sum(t, acc_total(acc));
-    let sum = red_sum[0];
-    let dead = red_bad[0] != 0u || sum == 0.0;
+    let sum = select(red_sum[0], 0.0, red_bad[0] != 0u);
     for (var k = t; k < sp.len; k += WG_SIZE) {
-        let x = tile[k];
-        var y = 0.0;
-        if (dead) {
-            y = qnan();
-        } else if (bitcast<u32>(x) != F32_NEG_INF_BITS) {
-            y = div(exp_diff(x, mx), sum);
-        }
-        out[base + k] = y;
+        out[base + k] = softmax_value(tile[k], mx, sum);
     }
 }
