@@ -104,8 +104,17 @@ pub mod sources {
         ("tanh", TANH_FN),
         ("relu", RELU_FN),
     ];
-    /// WGSL storage formats of the texture modules.
-    pub const TEXTURE_FORMATS: [&str; 3] = ["rgba32float", "rgba16float", "r32float"];
+}
+
+/// The WGSL name of a storage-texture format wgact writes
+/// ([`TEXTURE_FORMATS`](crate::TEXTURE_FORMATS)), or `None` for any other.
+pub fn wgsl_format(f: wgpu::TextureFormat) -> Option<&'static str> {
+    match f {
+        wgpu::TextureFormat::Rgba32Float => Some("rgba32float"),
+        wgpu::TextureFormat::Rgba16Float => Some("rgba16float"),
+        wgpu::TextureFormat::R32Float => Some("r32float"),
+        _ => None,
+    }
 }
 
 /// The texture module for an op's function and a WGSL storage `format`.

@@ -21,7 +21,8 @@ fn every_shader_module_validates() {
 #[test]
 fn every_texture_module_validates() {
     for (name, op_fn) in sources::ELEMENTWISE_FNS {
-        for format in sources::TEXTURE_FORMATS {
+        for format in wgact::TEXTURE_FORMATS {
+            let format = wgact::kernels::wgsl_format(format).expect("a supported format");
             let src = wgact::kernels::texture_source(op_fn, format);
             let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| {
                 panic!(

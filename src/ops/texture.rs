@@ -2,6 +2,7 @@
 //! texture (e.g. a sigmoid or tanh tone-map between render passes).
 
 use super::ElemParams;
+use crate::kernels::wgsl_format;
 use crate::{Activation, Context, Error, Result};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,15 +20,6 @@ pub const TEXTURE_FORMATS: [wgpu::TextureFormat; 3] = [
     wgpu::TextureFormat::Rgba16Float,
     wgpu::TextureFormat::R32Float,
 ];
-
-fn wgsl_format(f: wgpu::TextureFormat) -> Option<&'static str> {
-    match f {
-        wgpu::TextureFormat::Rgba32Float => Some("rgba32float"),
-        wgpu::TextureFormat::Rgba16Float => Some("rgba16float"),
-        wgpu::TextureFormat::R32Float => Some("r32float"),
-        _ => None,
-    }
-}
 
 fn check_texture(t: &wgpu::Texture, what: &str) -> Result<()> {
     if t.dimension() != wgpu::TextureDimension::D2 || t.depth_or_array_layers() != 1 {
