@@ -151,7 +151,9 @@ impl Context {
         let (device, queue) =
             pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
                 label: Some("wgact"),
-                required_features: wgpu::Features::empty(),
+                // Timestamps only where offered: Context::time falls back to
+                // the wall clock without them.
+                required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
                 // The adapter's own limits, not wgpu's small defaults.
                 required_limits: adapter.limits(),
                 ..Default::default()

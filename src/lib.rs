@@ -35,6 +35,7 @@ mod pool;
 pub mod shape;
 pub mod stream;
 pub mod tensor;
+pub mod timing;
 pub mod ulp;
 pub mod verify;
 
@@ -44,4 +45,5 @@ pub use error::{Error, Result};
 pub use ops::TEXTURE_FORMATS;
 pub use ops::chain::Chain;
 pub use tensor::{ReadFuture, Tensor};
+pub use timing::Timing;
 pub use wgpu;

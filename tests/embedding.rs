@@ -312,3 +312,31 @@ fn context_on_a_callers_device_shares_it() {
     let y = shared.tanh(&x).unwrap();
     assert_eq!(c.read(&y).unwrap(), shared.read(&y).unwrap());
 }
+
+#[test]
+fn time_runs_the_work_and_reads_device_timestamps() {
+    let c = ctx();
+    let n = 1 << 16;
+    let data: Vec<f32> = (0..n).map(|i| (i as f32 - 3e4) * 1e-3).collect();
+    let x = c.upload(&data, &[n]).unwrap();
+    let y = c.zeros(&[n]).unwrap();
+    let t = c
+        .time(|enc| c.encode(enc, &Activation::Sigmoid, &x, Some(&y)))
+        .unwrap();
+    // The work ran: results match the reference.
+    let want = wgact::cpu::apply(&Activation::Sigmoid, &data, &[n]).unwrap();
+    let got = c.read(&y).unwrap();
+    assert!(got.iter().zip(&want).all(|(g, w)| ulp_error(*w, *g) <= 4));
+    assert!(t.wall > std::time::Duration::ZERO);
+    // Where the device has timestamps, the device time is positive and lies
+    // within the host's submit-to-completion window.
+    assert_eq!(t.device.is_some(), c.has_timestamps());
+    if let Some(d) = t.device {
+        eprintln!("timing: device {d:?}, wall {:?}", t.wall);
+        assert!(d > std::time::Duration::ZERO && d <= t.wall, "{t:?}");
+        assert_eq!(t.best(), d);
+    }
+    // Errors from the recorded work come back typed.
+    let bad = c.time(|_| Err(Error::Gpu("recorded work failed".into())));
+    assert!(bad.is_err());
+}

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use wgact::{Activation, Context, Relu, cpu, verify::Rng, wgpu};
+use wgact::{Activation, Context, Relu, cpu, verify::Rng};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -74,23 +74,23 @@ fn parse_size(s: &str) -> Result<usize, String> {
 
 /// Median seconds of `f` over at least 3 runs and about `budget`.
 fn median(budget: Duration, mut f: impl FnMut()) -> f64 {
+    median_of(budget, || {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64()
+    })
+}
+
+/// Median of the seconds `f` reports, over at least 3 runs and about `budget`.
+fn median_of(budget: Duration, mut f: impl FnMut() -> f64) -> f64 {
     f(); // warm-up: pipelines, caches, page faults
     let mut times = Vec::new();
     let start = Instant::now();
     while times.len() < 3 || (start.elapsed() < budget && times.len() < 100) {
-        let t = Instant::now();
-        f();
-        times.push(t.elapsed().as_secs_f64());
+        times.push(f());
     }
     times.sort_by(|a, b| a.total_cmp(b));
     times[times.len() / 2]
-}
-
-fn wait(ctx: &Context, index: wgpu::SubmissionIndex) {
-    let _ = ctx.device().poll(wgpu::PollType::Wait {
-        submission_index: Some(index),
-        timeout: None,
-    });
 }
 
 fn measure(
@@ -111,15 +111,21 @@ fn measure(
     });
     let x = ctx.upload(&data, shape)?;
     let y = ctx.zeros(shape)?;
-    let gpu_compute_s = median(budget, || {
-        let mut enc = ctx.device().create_command_encoder(&Default::default());
-        ctx.encode(&mut enc, act, &x, Some(&y)).expect("encode");
-        wait(ctx, ctx.queue().submit([enc.finish()]));
+    // Device timestamps where the adapter has them, else submit-and-wait.
+    let gpu_compute_s = median_of(budget, || {
+        ctx.time(|enc| ctx.encode(enc, act, &x, Some(&y)))
+            .expect("compute")
+            .best()
+            .as_secs_f64()
     });
-    let device_copy_s = median(budget, || {
-        let mut enc = ctx.device().create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(x.buffer(), 0, y.buffer(), 0, 4 * n as u64);
-        wait(ctx, ctx.queue().submit([enc.finish()]));
+    let device_copy_s = median_of(budget, || {
+        ctx.time(|enc| {
+            enc.copy_buffer_to_buffer(x.buffer(), 0, y.buffer(), 0, 4 * n as u64);
+            Ok(())
+        })
+        .expect("copy")
+        .best()
+        .as_secs_f64()
     });
     let gpu_e2e_s = median(budget, || {
         let t = ctx.upload(&data, shape).expect("upload");
@@ -212,7 +218,15 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
             .unwrap_or(1)
     );
     println!(
-        "/memcpy and /copy: the CPU op's speed as a share of memcpy (all cores), the GPU op's (compute only) as a share of copy_buffer_to_buffer, same size, same run\n"
+        "/memcpy and /copy: the CPU op's speed as a share of memcpy (all cores), the GPU op's (compute only) as a share of copy_buffer_to_buffer, same size, same run"
+    );
+    println!(
+        "gpu ms and copy: {}\n",
+        if ctx.has_timestamps() {
+            "device timestamp queries around the work"
+        } else {
+            "submit and wait (this adapter has no timestamp queries)"
+        }
     );
     print_header();
     let mut rows = Vec::new();
