@@ -12,8 +12,10 @@ const F32_NEG_INF_BITS: u32 = 0xff800000u;
 const F32_QNAN_BITS: u32 = 0x7fc00000u;
 const F32_MAX: f32 = 3.40282347e38;
 
-// Threads per workgroup for every kernel (the WebGPU minimum limit).
-const WG_SIZE: u32 = 256u;
+// Threads per workgroup for every kernel: a power of two, set by the host
+// from the adapter's limits (pipeline constant), at most WG_MAX.
+override WG_SIZE: u32 = 256u;
+const WG_MAX: u32 = 256u;
 
 // ln(2) split for Cody–Waite reduction: LN2_HI has 9 significant bits, so
 // n * LN2_HI is exact for |n| < 2^15 and d - n * LN2_HI is exact.

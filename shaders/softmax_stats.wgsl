@@ -8,9 +8,9 @@
 // Long rows: per-block (max, sum) pairs, read by `combine`.
 @group(0) @binding(3) var<storage, read> parts: array<vec2<f32>>;
 
-var<workgroup> red_max: array<f32, WG_SIZE>;
-var<workgroup> red_sum: array<f32, WG_SIZE>;
-var<workgroup> red_bad: array<u32, WG_SIZE>;
+var<workgroup> red_max: array<f32, WG_MAX>;
+var<workgroup> red_sum: array<f32, WG_MAX>;
+var<workgroup> red_bad: array<u32, WG_MAX>;
 
 // Tree reductions over the workgroup (call from uniform control flow): after
 // reduce_max, red_max[0] holds the largest `m` and red_bad[0] the OR of `bad`;
@@ -99,9 +99,10 @@ fn cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     stats[row] = vec2<f32>(m, select(acc_total(acc), 0.0, bad != 0u));
 }
 
-// Long contiguous rows, pass 1a: one workgroup per block of `sp.block`
-// elements of the window; writes the block's (max, sum of exp(x - max)) to
-// stats[sp.pbase + b], with (NaN, 0) for a block holding a NaN or +inf.
+// Long rows, pass 1a: one workgroup per block of `sp.block` elements of the
+// window, one row's elements `sp.inner` apart; writes the block's (max, sum of
+// exp(x - max)) to stats[sp.pbase + b], with (NaN, 0) for a block holding a
+// NaN or +inf.
 @compute @workgroup_size(WG_SIZE)
 fn blocks(
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -118,13 +119,13 @@ fn blocks(
     var m = -F32_MAX;
     var bad = 0u;
     for (var k = start + t; k < end; k += WG_SIZE) {
-        track(src[sp.base + k], &m, &bad);
+        track(src[sp.base + k * sp.inner], &m, &bad);
     }
     reduce_max(t, m, bad);
     let mx = red_max[0];
     var acc = acc_new();
     for (var k = start + t; k < end; k += WG_SIZE) {
-        add_exp(&acc, src[sp.base + k], mx);
+        add_exp(&acc, src[sp.base + k * sp.inner], mx);
     }
     reduce_sum(t, acc_total(acc));
     if (t == 0u) {
@@ -132,8 +133,8 @@ fn blocks(
     }
 }
 
-// Long contiguous rows, pass 1b: one workgroup merges the row's `sp.count`
-// block pairs into stats[0]: M = max m_b, S = sum s_b * exp(m_b - M).
+// Long rows, pass 1b: one workgroup merges the row's `sp.count` block pairs
+// into stats[sp.first]: M = max m_b, S = sum s_b * exp(m_b - M).
 @compute @workgroup_size(WG_SIZE)
 fn combine(@builtin(local_invocation_id) lid: vec3<u32>) {
     let t = lid.x;
@@ -158,7 +159,7 @@ fn combine(@builtin(local_invocation_id) lid: vec3<u32>) {
     }
     reduce_sum(t, acc_total(acc));
     if (t == 0u) {
-        stats[0] = vec2<f32>(mx, select(red_sum[0], 0.0, red_bad[0] != 0u));
+        stats[sp.first] = vec2<f32>(mx, select(red_sum[0], 0.0, red_bad[0] != 0u));
     }
 }
 

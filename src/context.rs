@@ -26,6 +26,10 @@ pub struct ContextOptions {
     /// (one read, one write). `None`: on GPUs, not on CPU adapters such as
     /// llvmpipe, where a workgroup's barriers cost more than a second read.
     pub softmax_single_pass: Option<bool>,
+    /// Threads per workgroup (a power of two, 32 to 256), e.g. to exercise the
+    /// kernels at other sizes. `None`: 256, or less where the adapter's limits
+    /// require it.
+    pub workgroup_size: Option<u32>,
 }
 
 /// One adapter as `wgact info` reports it.
@@ -53,6 +57,7 @@ pub struct Context {
     pub(crate) limits: wgpu::Limits,
     pub(crate) max_binding: u64,
     pub(crate) max_groups: u32,
+    pub(crate) wg_size: u32,
     pub(crate) softmax_single_pass: bool,
     pub(crate) kernels: Registry,
     /// Reused readback buffer; the lock is held from copy to unmap, so it is
@@ -61,6 +66,26 @@ pub struct Context {
     pub(crate) pool: Arc<Pool>,
     pub(crate) submissions: AtomicU64,
     pub(crate) texture_pipelines: crate::ops::TexturePipelines,
+}
+
+/// Threads per workgroup: 256, or the largest power of two the adapter's
+/// limits allow (OpenGL ES 3.1 guarantees only 128).
+fn workgroup_size(limits: &wgpu::Limits, asked: Option<u32>) -> Result<u32> {
+    let cap = limits
+        .max_compute_invocations_per_workgroup
+        .min(limits.max_compute_workgroup_size_x)
+        .clamp(1, 256);
+    let fit = 1u32 << (31 - cap.leading_zeros());
+    match asked {
+        None => Ok(fit),
+        // At least 32: llvmpipe's loop cap bounds the elements per thread.
+        Some(w) if w.is_power_of_two() && (32..=fit).contains(&w) => Ok(w),
+        Some(w) => Err(Error::InvalidParameter {
+            name: "workgroup_size",
+            value: w as f32,
+            reason: "must be a power of two from 32 to 256, within the adapter's limits",
+        }),
+    }
 }
 
 fn backends_from(opts: &ContextOptions) -> wgpu::Backends {
@@ -177,7 +202,8 @@ impl Context {
         opts: &ContextOptions,
     ) -> Result<Self> {
         let limits = device.limits();
-        let kernels = scoped(&device, || Registry::new(&device))?;
+        let wg_size = workgroup_size(&limits, opts.workgroup_size)?;
+        let kernels = scoped(&device, || Registry::new(&device, wg_size))?;
         let align = limits.min_storage_buffer_offset_alignment.max(4) as u64;
         let mut max_binding = limits
             .max_storage_buffer_binding_size
@@ -204,6 +230,7 @@ impl Context {
             limits,
             max_binding,
             max_groups: max_groups.max(1),
+            wg_size,
             softmax_single_pass,
             kernels,
             staging: Mutex::new(None),
@@ -211,6 +238,11 @@ impl Context {
             submissions: AtomicU64::new(0),
             texture_pipelines: Default::default(),
         })
+    }
+
+    /// Threads per workgroup in every kernel (chosen from the adapter's limits).
+    pub fn workgroup_size(&self) -> u32 {
+        self.wg_size
     }
 
     /// The device.

@@ -179,6 +179,18 @@ impl Kernel {
     }
 }
 
+/// Pipeline options for every kernel: the workgroup size as a pipeline
+/// constant, and no zeroing of workgroup memory (every kernel writes its
+/// workgroup arrays before a barrier and any read).
+pub(crate) fn compilation_options<'a>(
+    constants: &'a [(&'a str, f64)],
+) -> wgpu::PipelineCompilationOptions<'a> {
+    wgpu::PipelineCompilationOptions {
+        constants,
+        zero_initialize_workgroup_memory: false,
+    }
+}
+
 /// Pipelines for every [`Kernel`], built once.
 pub(crate) struct Registry {
     pipelines: Vec<wgpu::ComputePipeline>,
@@ -187,7 +199,7 @@ pub(crate) struct Registry {
 impl Registry {
     /// Compiles every module once and builds every pipeline. Call inside an
     /// error scope: a broken shader shows up as a validation error.
-    pub(crate) fn new(device: &wgpu::Device) -> Self {
+    pub(crate) fn new(device: &wgpu::Device, wg_size: u32) -> Self {
         let modules: Vec<(&str, wgpu::ShaderModule)> = sources::ALL
             .iter()
             .map(|(name, src)| {
@@ -198,6 +210,7 @@ impl Registry {
                 (*name, m)
             })
             .collect();
+        let constants = [("WG_SIZE", wg_size as f64)];
         let pipelines = Kernel::ALL
             .iter()
             .map(|k| {
@@ -208,7 +221,7 @@ impl Registry {
                     layout: None,
                     module,
                     entry_point: Some(entry),
-                    compilation_options: Default::default(),
+                    compilation_options: compilation_options(&constants),
                     cache: None,
                 })
             })

@@ -62,7 +62,8 @@ pub fn apply_file(
 }
 
 /// Elements per chunk: whole softmax planes (outer slices), a multiple of 4
-/// for elementwise ops, and never more than one storage binding holds.
+/// for elementwise ops, and never more than one storage binding holds unless
+/// a single softmax plane is larger.
 fn chunk_elements(
     ctx: &Context,
     act: &Activation,
@@ -75,11 +76,14 @@ fn chunk_elements(
         Activation::Softmax { axis } => {
             let (_, len, inner) = split_at_axis(&info.shape, *axis)?;
             let plane = (len * inner).max(1);
-            if plane > max {
+            // An outer slice larger than a binding goes alone (the op
+            // reduces it in blocks), up to what one buffer holds.
+            let max_plane = (ctx.limits().max_buffer_size / 4) as usize;
+            if plane > max_plane {
                 return Err(Error::TooLarge {
-                    what: "softmax rows of one outer slice (bytes per binding)",
+                    what: "softmax rows of one outer slice (bytes per buffer)",
                     needed: plane as u64 * 4,
-                    limit: max as u64 * 4,
+                    limit: max_plane as u64 * 4,
                 });
             }
             Ok((want / plane).max(1) * plane)

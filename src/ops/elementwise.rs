@@ -1,7 +1,7 @@
 //! sigmoid, tanh, relu: one thread per element, split across bindings when a
 //! tensor exceeds the storage-binding limit.
 
-use super::{ElemParams, WG_SIZE, entry};
+use super::{ElemParams, entry};
 use crate::kernels::Kernel;
 use crate::{Activation, Context, Result, Tensor};
 
@@ -52,7 +52,7 @@ pub(super) fn encode(
                 layout: &pipeline.get_bind_group_layout(0),
                 entries: &entries,
             });
-            let (gx, gy) = ctx.grid(items.div_ceil(WG_SIZE))?;
+            let (gx, gy) = ctx.grid(items.div_ceil(ctx.wg_size as u64))?;
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(act.name()),
                 timestamp_writes: None,

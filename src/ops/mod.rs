@@ -165,9 +165,6 @@ impl ElemParams {
     }
 }
 
-/// Threads per workgroup in every kernel (`WG_SIZE` in `common.wgsl`).
-pub(crate) const WG_SIZE: u64 = 256;
-
 pub(crate) fn entry<'a>(
     binding: u32,
     buffer: &'a wgpu::Buffer,

@@ -4,7 +4,7 @@
 //! workgroup should take are reduced in blocks whose partial (max, sum) pairs
 //! are merged, and may span several windows.
 
-use super::{WG_SIZE, entry};
+use super::entry;
 use crate::kernels::Kernel;
 use crate::shape::split_at_axis;
 use crate::{Context, Error, Result, Tensor};
@@ -13,10 +13,12 @@ use crate::{Context, Error, Result, Tensor};
 /// 2^16 loop trips in all (pass 1 makes two passes over the row); longer
 /// strided rows get a workgroup each.
 const COLS_MAX_LEN: usize = 8192;
-/// Longest row given to one workgroup, for the same reason; longer
-/// contiguous rows are reduced in blocks.
-const ROWS_MAX_LEN: usize = 1 << 22;
-/// Elements per block of a long row (256 per thread of a workgroup).
+/// Longest row given to one workgroup, for the same reason: 2^14 elements per
+/// thread (2^22 at 256 threads). Longer rows are reduced in blocks.
+fn rows_max_len(ctx: &Context) -> usize {
+    (ctx.wg_size as usize) << 14
+}
+/// Elements per block of a long row (at most 2^11 per thread).
 const BLOCK: usize = 1 << 16;
 /// Longest row of the single-pass kernel (`FUSED_MAX` in softmax_stats.wgsl).
 const FUSED_MAX: usize = 3072;
@@ -132,60 +134,76 @@ pub(super) fn encode(
         if src_binding {
             b.push((0, &x.buffer, xo, Some(xs)));
         }
-        pass.run(norm, p, &b, (count as u64).div_ceil(WG_SIZE))
+        pass.run(norm, p, &b, (count as u64).div_ceil(ctx.wg_size as u64))
     };
 
-    if inner == 1 && len > ROWS_MAX_LEN {
-        // Long contiguous rows: block partials, merged, then normalised; a
-        // row may span several windows.
-        let blocks = len.div_ceil(BLOCK);
-        let per_window = (max_elems / BLOCK).max(1);
+    let plane = len * inner;
+    if len > rows_max_len(ctx) || plane > max_elems || inner as u64 * 8 > ctx.max_binding {
+        // Long rows, or outer slices larger than a binding: each row (o, i)
+        // is reduced in blocks whose partials are merged into stats[i]; a row
+        // may span several windows. Then plane o is normalised in windows.
+        // A block's elements (`inner` apart) must fit one binding.
+        let block = BLOCK.min((max_elems - 1) / inner + 1);
+        if inner as u64 * 8 > ctx.max_binding {
+            return Err(Error::TooLarge {
+                what: "softmax row statistics (bytes per binding)",
+                needed: inner as u64 * 8,
+                limit: ctx.max_binding,
+            });
+        }
+        let blocks = len.div_ceil(block);
+        // Blocks per window: a window of nb blocks spans (nb * block - 1) * inner + 1.
+        let per_window = ((max_elems - 1) / inner + 1) / block;
         let parts = scratch(ctx, blocks as u64 * 8)?;
-        let stats = scratch(ctx, 16)?;
-        for r in 0..outer {
-            let row = r * len;
-            let mut b0 = 0;
-            while b0 < blocks {
-                let nb = per_window.min(blocks - b0);
-                let first = row + b0 * BLOCK;
-                let count = (nb * BLOCK).min(len - b0 * BLOCK);
-                let (xo, xs, base) = window(ctx, x, first, count);
+        let stats = scratch(ctx, inner as u64 * 8)?;
+        for o in 0..outer {
+            for i in 0..inner {
+                let row = o * plane + i;
+                let mut b0 = 0;
+                while b0 < blocks {
+                    let nb = per_window.min(blocks - b0);
+                    let count = (nb * block).min(len - b0 * block);
+                    let first = row + b0 * block * inner;
+                    let (xo, xs, base) = window(ctx, x, first, (count - 1) * inner + 1);
+                    let p = Params {
+                        inner: inner as u32,
+                        count: count as u32,
+                        base,
+                        block: block as u32,
+                        pbase: b0 as u32,
+                        ..Default::default()
+                    };
+                    pass.run(
+                        Kernel::SoftmaxBlocks,
+                        p,
+                        &[(0, &x.buffer, xo, Some(xs)), (1, &parts, 0, None)],
+                        nb as u64,
+                    )?;
+                    b0 += nb;
+                }
                 let p = Params {
-                    count: count as u32,
-                    base,
-                    block: BLOCK as u32,
-                    pbase: b0 as u32,
+                    count: blocks as u32,
+                    first: i as u32,
                     ..Default::default()
                 };
                 pass.run(
-                    Kernel::SoftmaxBlocks,
+                    Kernel::SoftmaxCombine,
                     p,
-                    &[(0, &x.buffer, xo, Some(xs)), (1, &parts, 0, None)],
-                    nb as u64,
+                    &[(1, &stats, 0, None), (3, &parts, 0, None)],
+                    1,
                 )?;
-                b0 += nb;
             }
-            let p = Params {
-                count: blocks as u32,
-                ..Default::default()
-            };
-            pass.run(
-                Kernel::SoftmaxCombine,
-                p,
-                &[(1, &stats, 0, None), (3, &parts, 0, None)],
-                1,
-            )?;
             let mut done = 0;
-            while done < len {
-                let count = (per_window * BLOCK).min(len - done);
+            while done < plane {
+                let count = max_elems.min(plane - done);
                 let p = Params {
                     outer: 1,
                     len: len as u32,
-                    inner: 1,
+                    inner: inner as u32,
                     first: done as u32,
                     ..Default::default()
                 };
-                norm_pass(&mut pass, p, row + done, count, &stats)?;
+                norm_pass(&mut pass, p, o * plane + done, count, &stats)?;
                 done += count;
             }
         }
@@ -193,14 +211,6 @@ pub(super) fn encode(
     }
 
     // Windows of whole outer slices (planes); each row lies in one window.
-    let plane = len * inner;
-    if plane > max_elems {
-        return Err(Error::TooLarge {
-            what: "softmax outer slice (elements per binding)",
-            needed: plane as u64,
-            limit: max_elems as u64,
-        });
-    }
     // Stats (8 bytes a row) must fit one binding too.
     let planes = (max_elems / plane)
         .min((ctx.max_binding / 8) as usize / inner)
@@ -250,7 +260,7 @@ pub(super) fn encode(
             ..Default::default()
         };
         let groups = if thread_per_row {
-            rows.div_ceil(WG_SIZE)
+            rows.div_ceil(ctx.wg_size as u64)
         } else {
             rows
         };

@@ -135,7 +135,10 @@ impl Context {
                     layout: Some(&pl),
                     module: &module,
                     entry_point: Some("main"),
-                    compilation_options: Default::default(),
+                    compilation_options: crate::kernels::compilation_options(&[(
+                        "WG_SIZE",
+                        self.wg_size as f64,
+                    )]),
                     cache: None,
                 });
             (pipeline, layout)
