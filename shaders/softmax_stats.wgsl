@@ -163,6 +163,61 @@ fn combine(@builtin(local_invocation_id) lid: vec3<u32>) {
     }
 }
 
+// Long strided rows, pass 1a: thread f handles column c = f % sp.len of the
+// window's sp.len columns and k-slices [b * sp.block, (b + 1) * sp.block) of
+// its sp.count, b = f / sp.len; slice k of column c is src[sp.base + k *
+// sp.inner + c]. Writes (max, sum of exp(x - max)) to stats[(sp.pbase + b) *
+// sp.len + c], (NaN, 0) for a NaN or +inf.
+@compute @workgroup_size(WG_SIZE)
+fn colblocks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let f = flat_index(gid, nwg);
+    let b = f / sp.len;
+    let c = f - b * sp.len;
+    let start = b * sp.block;
+    if (start >= sp.count) {
+        return;
+    }
+    let end = min(start + sp.block, sp.count);
+    var m = -F32_MAX;
+    var bad = 0u;
+    for (var k = start; k < end; k++) {
+        track(src[sp.base + k * sp.inner + c], &m, &bad);
+    }
+    var acc = acc_new();
+    for (var k = start; k < end; k++) {
+        add_exp(&acc, src[sp.base + k * sp.inner + c], m);
+    }
+    stats[(sp.pbase + b) * sp.len + c] = select(vec2<f32>(m, acc_total(acc)), vec2<f32>(qnan(), 0.0), bad != 0u);
+}
+
+// Long strided rows, pass 1b: thread c merges the sp.count partials of
+// column c (laid out [block][sp.len]) into stats[sp.first + c].
+@compute @workgroup_size(WG_SIZE)
+fn colcombine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let c = flat_index(gid, nwg);
+    if (c >= sp.len) {
+        return;
+    }
+    var m = -F32_MAX;
+    var bad = 0u;
+    for (var b = 0u; b < sp.count; b++) {
+        let p = parts[b * sp.len + c];
+        if (is_nan_bits(bitcast<u32>(p.x))) {
+            bad = 1u;
+        } else if (p.y > 0.0) {
+            m = max(m, p.x);
+        }
+    }
+    var acc = acc_new();
+    for (var b = 0u; b < sp.count; b++) {
+        let p = parts[b * sp.len + c];
+        if (!is_nan_bits(bitcast<u32>(p.x)) && p.y > 0.0) {
+            acc_add(&acc, p.y * exp_diff(p.x, m));
+        }
+    }
+    stats[sp.first + c] = vec2<f32>(m, select(acc_total(acc), 0.0, bad != 0u));
+}
+
 // Rows that fit in workgroup memory (inner == 1, len <= FUSED_MAX, out of
 // place): one workgroup per row reads the row from global memory once into
 // `tile`, reduces max and sum there, and writes the normalised row: one read

@@ -19,6 +19,9 @@ pub struct ContextOptions {
     /// Caps the storage-binding size wgact uses (bytes), e.g. to exercise the
     /// code that splits large tensors across bindings. `None`: the device limit.
     pub max_binding_size: Option<u64>,
+    /// Caps the buffer size wgact allocates (bytes), e.g. to exercise tensors
+    /// that span several buffers. `None`: the device limit.
+    pub max_buffer_size: Option<u64>,
     /// Caps the workgroups per dispatch dimension wgact uses, e.g. to exercise
     /// the folding of large dispatches into y. `None`: the device limit.
     pub max_workgroups_per_dimension: Option<u32>,
@@ -56,6 +59,8 @@ pub struct Context {
     info: Option<wgpu::AdapterInfo>,
     pub(crate) limits: wgpu::Limits,
     pub(crate) max_binding: u64,
+    /// Elements one buffer holds (device limit or ContextOptions cap).
+    pub(crate) max_buffer_elems: usize,
     pub(crate) max_groups: u32,
     pub(crate) wg_size: u32,
     pub(crate) softmax_single_pass: bool,
@@ -205,9 +210,11 @@ impl Context {
         let wg_size = workgroup_size(&limits, opts.workgroup_size)?;
         let kernels = scoped(&device, || Registry::new(&device, wg_size))?;
         let align = limits.min_storage_buffer_offset_alignment.max(4) as u64;
-        let mut max_binding = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size);
+        let max_buffer = opts
+            .max_buffer_size
+            .map_or(limits.max_buffer_size, |c| c.min(limits.max_buffer_size))
+            .max(16);
+        let mut max_binding = limits.max_storage_buffer_binding_size.min(max_buffer);
         if let Some(c) = opts.max_binding_size {
             max_binding = max_binding.min(c);
         }
@@ -229,6 +236,7 @@ impl Context {
             info,
             limits,
             max_binding,
+            max_buffer_elems: (max_buffer / 4) as usize,
             max_groups: max_groups.max(1),
             wg_size,
             softmax_single_pass,

@@ -28,6 +28,10 @@ pub enum Kernel {
     SoftmaxCombine,
     /// Softmax in one pass for rows that fit in workgroup memory.
     SoftmaxFused,
+    /// Softmax pass 1a for long strided rows: per-(block, column) partials.
+    SoftmaxColBlocks,
+    /// Softmax pass 1b for long strided rows: partials merged per column.
+    SoftmaxColCombine,
     /// Softmax pass 2.
     SoftmaxNorm,
     SoftmaxNormInPlace,
@@ -128,7 +132,7 @@ pub fn texture_source(op_fn: &str, format: &str) -> String {
 
 impl Kernel {
     /// Every kernel.
-    pub const ALL: [Kernel; 19] = [
+    pub const ALL: [Kernel; 21] = [
         Kernel::Sigmoid,
         Kernel::SigmoidInPlace,
         Kernel::Tanh,
@@ -146,6 +150,8 @@ impl Kernel {
         Kernel::SoftmaxBlocks,
         Kernel::SoftmaxCombine,
         Kernel::SoftmaxFused,
+        Kernel::SoftmaxColBlocks,
+        Kernel::SoftmaxColCombine,
         Kernel::SoftmaxNorm,
         Kernel::SoftmaxNormInPlace,
     ];
@@ -160,9 +166,8 @@ impl Kernel {
             Sigmoid4 | Sigmoid4InPlace => ("sigmoid4", sources::SIGMOID4),
             Tanh4 | Tanh4InPlace => ("tanh4", sources::TANH4),
             Relu4 | Relu4InPlace => ("relu4", sources::RELU4),
-            SoftmaxStatsRows | SoftmaxStatsCols | SoftmaxBlocks | SoftmaxCombine | SoftmaxFused => {
-                ("softmax_stats", sources::SOFTMAX_STATS)
-            }
+            SoftmaxStatsRows | SoftmaxStatsCols | SoftmaxBlocks | SoftmaxCombine | SoftmaxFused
+            | SoftmaxColBlocks | SoftmaxColCombine => ("softmax_stats", sources::SOFTMAX_STATS),
             SoftmaxNorm | SoftmaxNormInPlace => ("softmax_norm", sources::SOFTMAX_NORM),
         };
         let entry = match self {
@@ -173,6 +178,8 @@ impl Kernel {
             SoftmaxBlocks => "blocks",
             SoftmaxCombine => "combine",
             SoftmaxFused => "fused",
+            SoftmaxColBlocks => "colblocks",
+            SoftmaxColCombine => "colcombine",
             _ => "main",
         };
         (name, src, entry)

@@ -78,7 +78,7 @@ fn chunk_elements(
             let plane = (len * inner).max(1);
             // An outer slice larger than a binding goes alone (the op
             // reduces it in blocks), up to what one buffer holds.
-            let max_plane = (ctx.limits().max_buffer_size / 4) as usize;
+            let max_plane = ctx.max_buffer_elems;
             if plane > max_plane {
                 return Err(Error::TooLarge {
                     what: "softmax rows of one outer slice (bytes per buffer)",
@@ -156,8 +156,8 @@ fn run(
             let y = ctx.wrap(slot.output.buffer(), 0, &shape)?;
             let mut enc = ctx.device().create_command_encoder(&Default::default());
             ctx.encode(&mut enc, &op, &x, Some(&y))?;
-            let (staging, ranges) = ctx.record_readback(&mut enc, &[&y], None)?;
-            slot.pending = Some((ReadFuture::new(ctx, enc, staging, ranges)?, start, count));
+            let rb = ctx.record_readback(&mut enc, &[&y], None)?;
+            slot.pending = Some((ReadFuture::new(ctx, enc, rb)?, start, count));
             // Write the previous chunk (the other slot) while this one runs:
             // chunks reach the file in order.
             let other = (i + 1) % ns;

@@ -9,15 +9,27 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 
-/// An f32 tensor in a GPU storage buffer, C order, of any rank (0-d and
-/// zero-sized dimensions included). It may start at a byte offset in a
-/// caller's buffer ([`Context::wrap`]).
+/// An f32 tensor in GPU storage, C order, of any rank (0-d and zero-sized
+/// dimensions included). It may start at a byte offset in a caller's buffer
+/// ([`Context::wrap`]). A tensor larger than one buffer may be spans several
+/// ([`Tensor::parts`]), split between whole trailing slices where it can.
 #[derive(Debug)]
 pub struct Tensor {
-    pub(crate) buffer: wgpu::Buffer,
-    pub(crate) offset: u64,
+    pub(crate) parts: Vec<Part>,
+    /// Parts split at multiples of this many elements (trailing slices).
+    pub(crate) granule: usize,
     shape: Vec<usize>,
     len: usize,
+}
+
+/// One buffer's share of a tensor: elements `start..start + len`.
+#[derive(Debug)]
+pub(crate) struct Part {
+    pub(crate) buffer: wgpu::Buffer,
+    /// Byte offset of the part's first element in `buffer`.
+    pub(crate) offset: u64,
+    pub(crate) start: usize,
+    pub(crate) len: usize,
     /// Where the buffer goes back when the tensor is dropped (op outputs).
     pool: Option<Arc<Pool>>,
 }
@@ -39,21 +51,56 @@ impl Tensor {
     pub fn byte_len(&self) -> u64 {
         self.len as u64 * 4
     }
-    /// The underlying buffer. For wgact's own tensors its usage is
+    /// The buffer holding element 0 (the only one unless the tensor is larger
+    /// than one buffer may be). For wgact's own tensors its usage is
     /// `STORAGE | COPY_SRC | COPY_DST`; for wrapped ones it is the caller's.
     pub fn buffer(&self) -> &wgpu::Buffer {
-        &self.buffer
+        &self.parts[0].buffer
     }
     /// Byte offset of element 0 in [`Tensor::buffer`].
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.parts[0].offset
+    }
+    /// The buffers holding the tensor in order, each with the byte offset of
+    /// its first element and its element count.
+    pub fn parts(&self) -> impl Iterator<Item = (&wgpu::Buffer, u64, usize)> {
+        self.parts.iter().map(|p| (&p.buffer, p.offset, p.len))
+    }
+    /// The part holding element `idx`, and the index within it.
+    pub(crate) fn locate(&self, idx: usize) -> (&Part, usize) {
+        let i = self.parts.partition_point(|p| p.start <= idx).max(1) - 1;
+        (&self.parts[i], idx - self.parts[i].start)
+    }
+}
+
+/// The largest trailing slice `shape[d..]` of at most `max` elements (1 if
+/// even the last dimension is longer).
+fn granule(shape: &[usize], max: usize) -> usize {
+    (0..shape.len())
+        .map(|d| shape[d..].iter().product::<usize>())
+        .find(|&g| g <= max)
+        .unwrap_or(1)
+        .max(1)
+}
+
+impl Part {
+    fn new(buffer: wgpu::Buffer, start: usize, len: usize, pool: Option<Arc<Pool>>) -> Self {
+        Part {
+            buffer,
+            offset: 0,
+            start,
+            len,
+            pool,
+        }
     }
 }
 
 impl Drop for Tensor {
     fn drop(&mut self) {
-        if let Some(pool) = self.pool.take() {
-            pool.give(self.buffer.clone());
+        for p in &mut self.parts {
+            if let Some(pool) = p.pool.take() {
+                pool.give(p.buffer.clone());
+            }
         }
     }
 }
@@ -66,21 +113,45 @@ const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_DST);
 
 impl Context {
-    fn check_size(&self, shape: &[usize]) -> Result<(usize, u64)> {
+    fn check_size(&self, shape: &[usize]) -> Result<usize> {
         let len = numel(shape)?;
-        let bytes = (len as u64).checked_mul(4).ok_or(Error::TooLarge {
-            what: "buffer (bytes)",
+        (len as u64).checked_mul(4).ok_or(Error::TooLarge {
+            what: "tensor (bytes)",
             needed: u64::MAX,
-            limit: self.limits.max_buffer_size,
+            limit: u64::MAX,
         })?;
-        if bytes > self.limits.max_buffer_size {
-            return Err(Error::TooLarge {
-                what: "buffer (bytes)",
-                needed: bytes,
-                limit: self.limits.max_buffer_size,
-            });
+        Ok(len)
+    }
+
+    /// How a tensor of `shape` (`len` elements) is split across buffers:
+    /// (first element, elements) of each part. One part when it fits;
+    /// otherwise parts of whole trailing slices `shape[d..]` (the largest
+    /// that fit), so that softmax over an axis at or after `d` never spans two
+    /// buffers, and single elements for a last dimension too long for one.
+    pub(crate) fn partition(&self, shape: &[usize], len: usize) -> Vec<(usize, usize)> {
+        let max = self.max_buffer_elems;
+        if len <= max {
+            return vec![(0, len)];
         }
-        Ok((len, bytes))
+        let slice = granule(shape, max);
+        let part = max / slice * slice;
+        (0..len)
+            .step_by(part)
+            .map(|s| (s, part.min(len - s)))
+            .collect()
+    }
+
+    fn make_tensor(&self, shape: &[usize], len: usize, parts: Vec<Part>) -> Tensor {
+        Tensor {
+            granule: if parts.len() > 1 {
+                granule(shape, self.max_buffer_elems)
+            } else {
+                len.max(1)
+            },
+            parts,
+            shape: shape.to_vec(),
+            len,
+        }
     }
 
     fn create_storage(&self, bytes: u64, mapped: bool) -> Result<wgpu::Buffer> {
@@ -103,7 +174,7 @@ impl Context {
     /// # Ok::<(), wgact::Error>(())
     /// ```
     pub fn upload(&self, data: &[f32], shape: &[usize]) -> Result<Tensor> {
-        let (len, bytes) = self.check_size(shape)?;
+        let len = self.check_size(shape)?;
         if len != data.len() {
             return Err(Error::ShapeMismatch {
                 shape: shape.to_vec(),
@@ -111,48 +182,51 @@ impl Context {
                 got: data.len(),
             });
         }
-        let buffer = self.create_storage(bytes, true)?;
-        {
-            let mut view = buffer
-                .slice(..)
-                .get_mapped_range_mut()
-                .map_err(|e| Error::Gpu(e.to_string()))?;
-            view.slice(..bytes as usize)
-                .copy_from_slice(bytemuck::cast_slice(data));
+        let mut parts = Vec::new();
+        for (start, n) in self.partition(shape, len) {
+            let buffer = self.create_storage(n as u64 * 4, true)?;
+            {
+                let mut view = buffer
+                    .slice(..)
+                    .get_mapped_range_mut()
+                    .map_err(|e| Error::Gpu(e.to_string()))?;
+                view.slice(..n * 4)
+                    .copy_from_slice(bytemuck::cast_slice(&data[start..start + n]));
+            }
+            buffer.unmap();
+            parts.push(Part::new(buffer, start, n, None));
         }
-        buffer.unmap();
-        Ok(self.tensor(buffer, shape, len, false))
+        Ok(self.make_tensor(shape, len, parts))
     }
 
     /// A tensor of `shape` whose contents are zero.
     pub fn zeros(&self, shape: &[usize]) -> Result<Tensor> {
-        let (len, bytes) = self.check_size(shape)?;
-        Ok(self.tensor(self.create_storage(bytes, false)?, shape, len, false))
-    }
-
-    /// A tensor of `shape` with unspecified contents, for outputs: its buffer
-    /// may be one a dropped tensor gave back to the pool.
-    pub fn empty(&self, shape: &[usize]) -> Result<Tensor> {
-        let (len, bytes) = self.check_size(shape)?;
-        let size = bytes.max(MIN_BUFFER).next_multiple_of(4);
-        let buffer = match self.pool.take(size) {
-            Some(b) => b,
-            None => {
-                self.pool.count_allocation();
-                self.create_storage(bytes, false)?
-            }
-        };
-        Ok(self.tensor(buffer, shape, len, true))
-    }
-
-    fn tensor(&self, buffer: wgpu::Buffer, shape: &[usize], len: usize, pooled: bool) -> Tensor {
-        Tensor {
-            buffer,
-            offset: 0,
-            shape: shape.to_vec(),
-            len,
-            pool: pooled.then(|| self.pool.clone()),
+        let len = self.check_size(shape)?;
+        let mut parts = Vec::new();
+        for (start, n) in self.partition(shape, len) {
+            let buffer = self.create_storage(n as u64 * 4, false)?;
+            parts.push(Part::new(buffer, start, n, None));
         }
+        Ok(self.make_tensor(shape, len, parts))
+    }
+
+    /// A tensor of `shape` with unspecified contents, for outputs: its buffers
+    /// may be ones a dropped tensor gave back to the pool.
+    pub fn empty(&self, shape: &[usize]) -> Result<Tensor> {
+        let len = self.check_size(shape)?;
+        let mut parts = Vec::new();
+        for (start, n) in self.partition(shape, len) {
+            let size = (n as u64 * 4).max(MIN_BUFFER).next_multiple_of(4);
+            let buffer = match self.pool.take(size) {
+                Some(b) => b,
+                None => {
+                    self.pool.count_allocation();
+                    self.create_storage(size, false)?
+                }
+            };
+            parts.push(Part::new(buffer, start, n, Some(self.pool.clone())));
+        }
+        Ok(self.make_tensor(shape, len, parts))
     }
 
     /// Views `bytes` of a caller's `buffer` from byte `offset` as a tensor of
@@ -160,7 +234,17 @@ impl Context {
     /// buffer needs `STORAGE` usage (and `COPY_SRC` to be read back by wgact);
     /// `offset` must be a multiple of `min_storage_buffer_offset_alignment`.
     pub fn wrap(&self, buffer: &wgpu::Buffer, offset: u64, shape: &[usize]) -> Result<Tensor> {
-        let (len, bytes) = self.check_size(shape)?;
+        let len = self.check_size(shape)?;
+        let bytes = len as u64 * 4;
+        // One buffer holds it, so tensors of this shape from the context
+        // are one part too (under a ContextOptions::max_buffer_size cap).
+        if len > self.max_buffer_elems {
+            return Err(Error::TooLarge {
+                what: "wrapped tensor (bytes per buffer)",
+                needed: bytes,
+                limit: self.max_buffer_elems as u64 * 4,
+            });
+        }
         if !buffer.usage().contains(wgpu::BufferUsages::STORAGE) {
             return Err(Error::MissingUsage {
                 what: "buffer",
@@ -181,56 +265,83 @@ impl Context {
                 needed: bytes,
             });
         }
-        Ok(Tensor {
-            buffer: buffer.clone(),
-            offset,
-            shape: shape.to_vec(),
-            len,
-            pool: None,
-        })
+        let mut part = Part::new(buffer.clone(), 0, len, None);
+        part.offset = offset;
+        Ok(self.make_tensor(shape, len, vec![part]))
     }
 
-    /// Records copies of `ts` into one new staging buffer; returns it with
-    /// each tensor's byte range in it.
+    /// Records copies of `ts` into staging buffers (one unless they exceed
+    /// what one buffer holds; `reuse` serves as the first if large enough).
     pub(crate) fn record_readback(
         &self,
         enc: &mut wgpu::CommandEncoder,
         ts: &[&Tensor],
-        staging: Option<wgpu::Buffer>,
-    ) -> Result<(wgpu::Buffer, Vec<(u64, u64)>)> {
-        let mut ranges = Vec::with_capacity(ts.len());
-        let mut total = 0u64;
-        for t in ts {
-            if !t.is_empty() && !t.buffer.usage().contains(wgpu::BufferUsages::COPY_SRC) {
-                return Err(Error::MissingUsage {
-                    what: "tensor buffer (for readback)",
-                    missing: "COPY_SRC".into(),
-                });
-            }
-            ranges.push((total, t.byte_len()));
-            // Copy offsets stay 8-byte aligned for mapping.
-            total += t.byte_len().next_multiple_of(8);
-        }
-        let size = total.max(MIN_BUFFER);
-        let staging = match staging {
-            Some(s) if s.size() >= size => s,
-            _ => self.scoped(|| {
-                self.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("wgact staging"),
-                    size,
-                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                })
-            })?,
-        };
-        self.scoped(|| {
-            for (t, &(at, n)) in ts.iter().zip(&ranges) {
-                if n > 0 {
-                    enc.copy_buffer_to_buffer(&t.buffer, t.offset, &staging, at, n);
+        reuse: Option<wgpu::Buffer>,
+    ) -> Result<Readback> {
+        let max_bytes = self.max_buffer_elems as u64 * 4;
+        let mut sizes = vec![0u64];
+        let mut copies = Vec::new();
+        for (ti, t) in ts.iter().enumerate() {
+            for p in t.parts.iter().filter(|p| p.len > 0) {
+                if !p.buffer.usage().contains(wgpu::BufferUsages::COPY_SRC) {
+                    return Err(Error::MissingUsage {
+                        what: "tensor buffer (for readback)",
+                        missing: "COPY_SRC".into(),
+                    });
                 }
+                let n = p.len as u64 * 4;
+                let mut at = *sizes.last().unwrap_or(&0);
+                if at > 0 && at + n > max_bytes {
+                    sizes.push(0);
+                    at = 0;
+                }
+                copies.push(Copy {
+                    staging: sizes.len() - 1,
+                    at,
+                    tensor: ti,
+                    start: p.start,
+                    len: p.len,
+                });
+                // Copy offsets stay 8-byte aligned for mapping.
+                *sizes.last_mut().unwrap_or(&mut 0) = at + n.next_multiple_of(8);
+            }
+        }
+        if copies.is_empty() {
+            sizes.clear();
+        }
+        let mut stagings = Vec::with_capacity(sizes.len());
+        for (i, &size) in sizes.iter().enumerate() {
+            let size = size.max(MIN_BUFFER);
+            let staging = match &reuse {
+                Some(s) if i == 0 && s.size() >= size => s.clone(),
+                _ => self.scoped(|| {
+                    self.device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("wgact staging"),
+                        size,
+                        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                        mapped_at_creation: false,
+                    })
+                })?,
+            };
+            stagings.push(staging);
+        }
+        self.scoped(|| {
+            for c in &copies {
+                let (part, i) = ts[c.tensor].locate(c.start);
+                enc.copy_buffer_to_buffer(
+                    &part.buffer,
+                    part.offset + i as u64 * 4,
+                    &stagings[c.staging],
+                    c.at,
+                    c.len as u64 * 4,
+                );
             }
         })?;
-        Ok((staging, ranges))
+        Ok(Readback {
+            stagings,
+            copies,
+            lens: ts.iter().map(|t| t.len()).collect(),
+        })
     }
 
     /// Reads a tensor back to the host (waits for all work submitted before).
@@ -242,9 +353,11 @@ impl Context {
     pub fn read_many(&self, ts: &[&Tensor]) -> Result<Vec<Vec<f32>>> {
         let mut guard = self.staging.lock().unwrap_or_else(|p| p.into_inner());
         let mut enc = self.device.create_command_encoder(&Default::default());
-        let (staging, ranges) = self.record_readback(&mut enc, ts, guard.clone())?;
-        *guard = Some(staging.clone());
-        pollster::block_on(ReadFuture::new(self, enc, staging, ranges)?)
+        let rb = self.record_readback(&mut enc, ts, guard.clone())?;
+        if let [one] = rb.stagings.as_slice() {
+            *guard = Some(one.clone());
+        }
+        pollster::block_on(ReadFuture::new(self, enc, rb)?)
     }
 
     /// [`Context::read`] as a future, for any executor: nothing blocks until
@@ -258,8 +371,9 @@ impl Context {
     pub fn read_many_async(&self, ts: &[&Tensor]) -> ReadFuture {
         let mut enc = self.device.create_command_encoder(&Default::default());
         match self.record_readback(&mut enc, ts, None) {
-            Ok((staging, ranges)) => ReadFuture::new(self, enc, staging, ranges)
-                .unwrap_or_else(|e| ReadFuture::failed(self, e)),
+            Ok(rb) => {
+                ReadFuture::new(self, enc, rb).unwrap_or_else(|e| ReadFuture::failed(self, e))
+            }
             Err(e) => ReadFuture::failed(self, e),
         }
     }
@@ -272,43 +386,64 @@ impl Context {
     }
 }
 
-type MapState = Arc<
-    Mutex<(
-        Option<std::result::Result<(), wgpu::BufferAsyncError>>,
-        Option<Waker>,
-    )>,
->;
+/// One recorded copy: `len` elements of tensor `tensor` from element `start`,
+/// at byte `at` of staging buffer `staging`.
+pub(crate) struct Copy {
+    pub(crate) staging: usize,
+    pub(crate) at: u64,
+    pub(crate) tensor: usize,
+    pub(crate) start: usize,
+    pub(crate) len: usize,
+}
+
+/// Staging buffers filled by recorded copies, and the length of each output.
+pub(crate) struct Readback {
+    pub(crate) stagings: Vec<wgpu::Buffer>,
+    pub(crate) copies: Vec<Copy>,
+    pub(crate) lens: Vec<usize>,
+}
+
+/// Maps still pending, the first failure, and who to wake.
+#[derive(Default)]
+struct MapState {
+    pending: usize,
+    failed: Option<wgpu::BufferAsyncError>,
+    waker: Option<Waker>,
+}
 
 /// A pending readback: resolves to one `Vec<f32>` per tensor.
 pub struct ReadFuture {
     device: wgpu::Device,
-    staging: Option<wgpu::Buffer>,
-    ranges: Vec<(u64, u64)>,
-    state: MapState,
+    readback: Option<Readback>,
+    state: Arc<Mutex<MapState>>,
     error: Option<Error>,
 }
 
 impl ReadFuture {
-    pub(crate) fn new(
-        ctx: &Context,
-        enc: wgpu::CommandEncoder,
-        staging: wgpu::Buffer,
-        ranges: Vec<(u64, u64)>,
-    ) -> Result<Self> {
+    pub(crate) fn new(ctx: &Context, enc: wgpu::CommandEncoder, rb: Readback) -> Result<Self> {
         ctx.submit(enc)?;
-        let state: MapState = Arc::new(Mutex::new((None, None)));
-        let s = state.clone();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
-            g.0 = Some(r);
-            if let Some(w) = g.1.take() {
-                w.wake();
-            }
-        });
+        let state = Arc::new(Mutex::new(MapState {
+            pending: rb.stagings.len(),
+            ..Default::default()
+        }));
+        for staging in &rb.stagings {
+            let s = state.clone();
+            staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+                let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
+                g.pending -= 1;
+                if let Err(e) = r {
+                    g.failed.get_or_insert(e);
+                }
+                if g.pending == 0 || g.failed.is_some() {
+                    if let Some(w) = g.waker.take() {
+                        w.wake();
+                    }
+                }
+            });
+        }
         Ok(ReadFuture {
             device: ctx.device.clone(),
-            staging: Some(staging),
-            ranges,
+            readback: Some(rb),
             state,
             error: None,
         })
@@ -317,9 +452,8 @@ impl ReadFuture {
     fn failed(ctx: &Context, e: Error) -> Self {
         ReadFuture {
             device: ctx.device.clone(),
-            staging: None,
-            ranges: Vec::new(),
-            state: Arc::new(Mutex::new((None, None))),
+            readback: None,
+            state: Default::default(),
             error: Some(e),
         }
     }
@@ -340,35 +474,35 @@ impl ReadFuture {
         if let Some(e) = self.error.take() {
             return Some(Err(e));
         }
-        let r = self
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .0
-            .take()?;
-        let staging = self.staging.take()?;
-        Some(match r {
-            Err(e) => Err(Error::Readback(e.to_string())),
-            Ok(()) => {
-                let out = staging
-                    .slice(..)
-                    .get_mapped_range()
-                    .map_err(|e| Error::Readback(e.to_string()))
-                    .map(|view| {
-                        self.ranges
-                            .iter()
-                            .map(|&(at, n)| {
-                                bytemuck::cast_slice::<u8, f32>(
-                                    &view[at as usize..(at + n) as usize],
-                                )
-                                .to_vec()
-                            })
-                            .collect()
-                    });
-                staging.unmap();
-                out
+        {
+            let g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(e) = &g.failed {
+                let e = Error::Readback(e.to_string());
+                drop(g);
+                self.readback = None;
+                return Some(Err(e));
             }
-        })
+            if g.pending > 0 {
+                return None;
+            }
+        }
+        let rb = self.readback.take()?;
+        let mut out: Vec<Vec<f32>> = rb.lens.iter().map(|&n| vec![0.0; n]).collect();
+        let mut result = Ok(());
+        for (si, staging) in rb.stagings.iter().enumerate() {
+            match staging.slice(..).get_mapped_range() {
+                Ok(view) => {
+                    for c in rb.copies.iter().filter(|c| c.staging == si) {
+                        let bytes = &view[c.at as usize..c.at as usize + c.len * 4];
+                        out[c.tensor][c.start..c.start + c.len]
+                            .copy_from_slice(bytemuck::cast_slice(bytes));
+                    }
+                }
+                Err(e) => result = Err(Error::Readback(e.to_string())),
+            }
+            staging.unmap();
+        }
+        Some(result.map(|()| out))
     }
 }
 
@@ -378,7 +512,7 @@ impl Future for ReadFuture {
         if let Some(r) = self.try_finish() {
             return Poll::Ready(r);
         }
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).1 = Some(cx.waker().clone());
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).waker = Some(cx.waker().clone());
         if let Err(e) = self.step(1) {
             return Poll::Ready(Err(e));
         }

@@ -1,6 +1,7 @@
 //! Timing recorded work: wall clock on the host and, where the device has
 //! timestamp queries, the device's own time for the work alone.
 
+use crate::tensor::{Copy, Readback};
 use crate::{Context, ReadFuture, Result};
 use std::time::{Duration, Instant};
 
@@ -95,7 +96,18 @@ impl Context {
             enc.copy_buffer_to_buffer(&resolve, 0, &staging, 0, 16);
         })?;
         let start = Instant::now();
-        let words = pollster::block_on(ReadFuture::new(self, enc, staging, vec![(0, 16)])?)?;
+        let rb = Readback {
+            stagings: vec![staging],
+            copies: vec![Copy {
+                staging: 0,
+                at: 0,
+                tensor: 0,
+                start: 0,
+                len: 4,
+            }],
+            lens: vec![4],
+        };
+        let words = pollster::block_on(ReadFuture::new(self, enc, rb)?)?;
         let wall = start.elapsed();
         let w: Vec<u64> = words[0].iter().map(|v| v.to_bits() as u64).collect();
         let (t0, t1) = (w[0] | w[1] << 32, w[2] | w[3] << 32);

@@ -65,11 +65,12 @@ fn output_shape_must_match() {
 }
 
 #[test]
-fn tensor_too_large_for_device() {
+fn tensor_too_large_to_address() {
     let c = ctx();
-    let n = (c.limits().max_buffer_size / 4 + 1) as usize;
-    // Checked before any allocation on either side.
-    let e = c.zeros(&[n]).unwrap_err();
+    // Checked before any allocation.
+    let e = c.zeros(&[usize::MAX / 2 + 1, 2]).unwrap_err();
+    assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+    let e = c.upload(&[], &[1 << 62, 8]).unwrap_err();
     assert!(matches!(e, Error::TooLarge { .. }), "{e}");
 }
 

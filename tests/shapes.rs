@@ -416,3 +416,103 @@ fn many_short_rows() {
     assert_close(&Activation::Softmax { axis: -1 }, &data, &[70_000, 2], 8);
     assert_close(&Activation::Softmax { axis: 0 }, &data, &[2, 70_000], 8);
 }
+
+#[test]
+fn tensors_span_several_buffers() {
+    // A 256 KiB buffer cap (64 KiB bindings): tensors of 4.5x the cap span
+    // five buffers; every op, in place and chained, must match the reference.
+    let c = Context::with_options(ContextOptions {
+        max_buffer_size: Some(256 << 10),
+        max_binding_size: Some(64 << 10),
+        ..Default::default()
+    })
+    .expect("adapter");
+    let n = (1 << 16) * 4 + (1 << 15) + 3;
+    let data = random(n, 41);
+    let t = c.upload(&data, &[n]).unwrap();
+    assert_eq!(t.parts().count(), 5);
+    assert_eq!(t.parts().map(|p| p.2).sum::<usize>(), n);
+    assert_eq!(
+        c.read(&t).unwrap(),
+        data,
+        "upload and read back across buffers"
+    );
+    for act in ELEMENTWISE {
+        let worst = verify::check(&c, &act, &data, &[n]).unwrap().max_ulp;
+        assert!(worst <= verify::bound(&act, 1), "{act}: {worst} ULP");
+    }
+    let mut t = c.upload(&data, &[n]).unwrap();
+    c.tanh_inplace(&mut t).unwrap();
+    let want = wgact::cpu::apply(&Activation::Tanh, &data, &[n]).unwrap();
+    assert!(
+        c.read(&t)
+            .unwrap()
+            .iter()
+            .zip(&want)
+            .all(|(g, w)| wgact::ulp::ulp_error(*w, *g) <= 4)
+    );
+    // Softmax: [50, 30, 201] splits between blocks of 10 outer slices, so
+    // axes 1 and 2 stay within a buffer and axis 0 spans all of them (as in
+    // [40, 7001]); a 1-D row and rows of [3, 100003] cross buffers mid-row.
+    let cases: Vec<(Vec<usize>, isize)> = vec![
+        (vec![50, 30, 201], 2),
+        (vec![50, 30, 201], 1),
+        (vec![50, 30, 201], 0),
+        (vec![n], 0),
+        (vec![3, 100_003], -1),
+        (vec![40, 7001], 0),
+    ];
+    for (shape, axis) in cases {
+        let m: usize = shape.iter().product();
+        let data = random(m, 43 + m as u64);
+        let act = Activation::Softmax { axis };
+        let len = shape[axis.rem_euclid(shape.len() as isize) as usize];
+        let worst = verify::check(&c, &act, &data, &shape).unwrap().max_ulp;
+        assert!(
+            worst <= verify::bound(&act, len),
+            "{shape:?} axis {axis}: {worst} ULP"
+        );
+        let mut t = c.upload(&data, &shape).unwrap();
+        assert!(t.parts().count() > 1);
+        c.softmax_inplace(&mut t, axis).unwrap();
+        let want = wgact::cpu::apply(&act, &data, &shape).unwrap();
+        let got = c.read(&t).unwrap();
+        assert!(
+            got.iter()
+                .zip(&want)
+                .all(|(g, w)| wgact::ulp::ulp_error(*w, *g) <= verify::bound(&act, len)),
+            "in place {shape:?} axis {axis}"
+        );
+    }
+    // A chain over split tensors, read together with one submission.
+    let x = c.upload(&data, &[n]).unwrap();
+    let mut chain = c.chain();
+    let h = chain.apply(&Activation::Sigmoid, &x).unwrap();
+    let p = chain.apply(&Activation::Softmax { axis: 0 }, &h).unwrap();
+    let out = chain.read(&[&h, &p]).unwrap();
+    let hw = wgact::cpu::apply(&Activation::Sigmoid, &data, &[n]).unwrap();
+    let pw = wgact::cpu::apply(&Activation::Softmax { axis: 0 }, &out[0], &[n]).unwrap();
+    assert!(
+        out[0]
+            .iter()
+            .zip(&hw)
+            .all(|(g, w)| wgact::ulp::ulp_error(*w, *g) <= 4)
+    );
+    assert!(
+        out[1]
+            .iter()
+            .zip(&pw)
+            .all(|(g, w)| wgact::ulp::ulp_error(*w, *g) <= 16)
+    );
+    // A caller's buffer past the cap cannot be one part: a typed error.
+    let big = c.device().create_buffer(&wgact::wgpu::BufferDescriptor {
+        label: None,
+        size: 512 << 10,
+        usage: wgact::wgpu::BufferUsages::STORAGE,
+        mapped_at_creation: false,
+    });
+    assert!(matches!(
+        c.wrap(&big, 0, &[(512 << 10) / 4]),
+        Err(wgact::Error::TooLarge { .. })
+    ));
+}

@@ -42,8 +42,10 @@ impl Context {
 
 impl Chain<'_> {
     fn touch(&mut self, t: &Tensor) {
-        self.ctx.pool.mark_busy(&t.buffer);
-        self.touched.push(t.buffer.clone());
+        for p in &t.parts {
+            self.ctx.pool.mark_busy(&p.buffer);
+            self.touched.push(p.buffer.clone());
+        }
     }
 
     /// The chain's encoder, to interleave your own passes and copies.
@@ -90,8 +92,8 @@ impl Chain<'_> {
             .encoder
             .take()
             .unwrap_or_else(|| self.ctx.device.create_command_encoder(&Default::default()));
-        let (staging, ranges) = self.ctx.record_readback(&mut enc, ts, None)?;
-        pollster::block_on(ReadFuture::new(self.ctx, enc, staging, ranges)?)
+        let rb = self.ctx.record_readback(&mut enc, ts, None)?;
+        pollster::block_on(ReadFuture::new(self.ctx, enc, rb)?)
     }
 }
 

@@ -36,54 +36,64 @@ pub(super) fn encode(
         })
     };
     let dst = out.unwrap_or(x);
-    // One dispatch of `kernel` over the binding at byte `off`, `size` bytes.
-    let mut dispatch =
-        |kernel: Kernel, off: u64, size: u64, uniform: &wgpu::Buffer, items: u64| -> Result<()> {
-            let pipeline = ctx.kernels.get(kernel);
-            let mut entries = vec![
-                entry(1, &dst.buffer, dst.offset + off, Some(size)),
-                entry(2, uniform, 0, None),
-            ];
-            if !inplace {
-                entries.push(entry(0, &x.buffer, x.offset + off, Some(size)));
-            }
-            let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(act.name()),
-                layout: &pipeline.get_bind_group_layout(0),
-                entries: &entries,
-            });
-            let (gx, gy) = ctx.grid(items.div_ceil(ctx.wg_size as u64))?;
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(act.name()),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(gx, gy, 1);
-            Ok(())
-        };
-    // Chunks start at multiples of max_binding, itself a multiple of the
-    // storage offset alignment and of 16 bytes.
-    let chunk = (ctx.max_binding / 4) as usize;
-    let mut start = 0usize;
-    while start < x.len() {
-        let n = chunk.min(x.len() - start);
+    // One dispatch of `kernel` over `size` bytes from element `start` of
+    // part `k` (same split in x and dst: same shape, same context).
+    let mut dispatch = |kernel: Kernel,
+                        k: usize,
+                        start: usize,
+                        size: u64,
+                        uniform: &wgpu::Buffer,
+                        items: u64|
+     -> Result<()> {
+        let pipeline = ctx.kernels.get(kernel);
+        let (xp, dp) = (&x.parts[k], &dst.parts[k]);
         let off = start as u64 * 4;
-        let n4 = n / 4;
-        if n4 > 0 {
-            dispatch(vec4, off, n4 as u64 * 16, &params(0, n4), n4 as u64)?;
+        let mut entries = vec![
+            entry(1, &dp.buffer, dp.offset + off, Some(size)),
+            entry(2, uniform, 0, None),
+        ];
+        if !inplace {
+            entries.push(entry(0, &xp.buffer, xp.offset + off, Some(size)));
         }
-        if !n.is_multiple_of(4) {
-            // The last 1-3 elements, through the scalar kernel over the same binding.
-            dispatch(
-                scalar,
-                off,
-                n as u64 * 4,
-                &params(n4 * 4, n),
-                (n - n4 * 4) as u64,
-            )?;
+        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(act.name()),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        let (gx, gy) = ctx.grid(items.div_ceil(ctx.wg_size as u64))?;
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(act.name()),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups(gx, gy, 1);
+        Ok(())
+    };
+    // Per part, chunks start at multiples of max_binding, itself a multiple
+    // of the storage offset alignment and of 16 bytes.
+    let chunk = (ctx.max_binding / 4) as usize;
+    for (k, part) in x.parts.iter().enumerate() {
+        let mut start = 0usize;
+        while start < part.len {
+            let n = chunk.min(part.len - start);
+            let n4 = n / 4;
+            if n4 > 0 {
+                dispatch(vec4, k, start, n4 as u64 * 16, &params(0, n4), n4 as u64)?;
+            }
+            if !n.is_multiple_of(4) {
+                // The last 1-3 elements, through the scalar kernel over the same binding.
+                dispatch(
+                    scalar,
+                    k,
+                    start,
+                    n as u64 * 4,
+                    &params(n4 * 4, n),
+                    (n - n4 * 4) as u64,
+                )?;
+            }
+            start += n;
         }
-        start += n;
     }
     Ok(())
 }

@@ -86,14 +86,33 @@ impl Pass<'_> {
     }
 }
 
-/// A window of elements [first, first + count) of a tensor, bound from the
-/// aligned offset at or below it: (binding offset, binding size, base index).
-fn window(ctx: &Context, t: &Tensor, first: usize, count: usize) -> (u64, u64, u32) {
+/// A window of elements [first, first + count) of a tensor, within one of
+/// its parts, bound from the aligned offset at or below it: (buffer,
+/// binding offset, binding size, base index).
+fn window<'t>(
+    ctx: &Context,
+    t: &'t Tensor,
+    first: usize,
+    count: usize,
+) -> (&'t wgpu::Buffer, u64, u64, u32) {
     let align = ctx.limits.min_storage_buffer_offset_alignment.max(4) as u64;
-    let start = t.offset + first as u64 * 4;
+    let (part, i) = t.locate(first);
+    debug_assert!(i + count <= part.len, "window crosses a buffer");
+    let start = part.offset + i as u64 * 4;
     let aligned = start / align * align;
     let base = (start - aligned) / 4;
-    (aligned, (base + count as u64) * 4, base as u32)
+    (
+        &part.buffer,
+        aligned,
+        (base + count as u64) * 4,
+        base as u32,
+    )
+}
+
+/// One past the last element of the part holding element `idx`.
+fn part_end(t: &Tensor, idx: usize) -> usize {
+    let (part, _) = t.locate(idx);
+    part.start + part.len
 }
 
 pub(super) fn encode(
@@ -107,7 +126,8 @@ pub(super) fn encode(
     if x.is_empty() {
         return Ok(());
     }
-    to_u32(x.len())?;
+    let plane = len * inner;
+    to_u32(plane)?;
     let dst = out.unwrap_or(x);
     let (norm, src_binding) = match out {
         Some(_) => (Kernel::SoftmaxNorm, true),
@@ -117,33 +137,40 @@ pub(super) fn encode(
     let slack = ctx.limits.min_storage_buffer_offset_alignment.max(4) as usize / 4;
     let max_elems = (ctx.max_binding / 4) as usize - slack;
     let mut pass = Pass { ctx, enc };
+    // x and dst have the same shape, so the same split across buffers.
     let norm_pass = |pass: &mut Pass,
                      p: Params,
                      first: usize,
                      count: usize,
                      stats: &wgpu::Buffer|
      -> Result<()> {
-        let (xo, xs, base) = window(ctx, x, first, count);
-        let (yo, ys, _) = window(ctx, dst, first, count);
+        let (xb, xo, xs, base) = window(ctx, x, first, count);
+        let (yb, yo, ys, _) = window(ctx, dst, first, count);
         let p = Params {
             base,
             count: count as u32,
             ..p
         };
-        let mut b = vec![(1, &dst.buffer, yo, Some(ys)), (3, stats, 0, None)];
+        let mut b = vec![(1, yb, yo, Some(ys)), (3, stats, 0, None)];
         if src_binding {
-            b.push((0, &x.buffer, xo, Some(xs)));
+            b.push((0, xb, xo, Some(xs)));
         }
         pass.run(norm, p, &b, (count as u64).div_ceil(ctx.wg_size as u64))
     };
 
-    let plane = len * inner;
-    if len > rows_max_len(ctx) || plane > max_elems || inner as u64 * 8 > ctx.max_binding {
-        // Long rows, or outer slices larger than a binding: each row (o, i)
-        // is reduced in blocks whose partials are merged into stats[i]; a row
-        // may span several windows. Then plane o is normalised in windows.
-        // A block's elements (`inner` apart) must fit one binding.
-        let block = BLOCK.min((max_elems - 1) / inner + 1);
+    // A tensor split across buffers between outer slices keeps each slice
+    // whole; otherwise slices span buffers and take the long-row path.
+    let split_planes = x.parts.iter().any(|p| p.start % plane != 0);
+    if len > rows_max_len(ctx)
+        || plane > max_elems
+        || split_planes
+        || inner as u64 * 8 > ctx.max_binding
+    {
+        // Long rows, or outer slices larger than a binding or split across
+        // buffers: rows are reduced in blocks whose (max, sum) partials are
+        // merged into stats[i], over as many windows as they need, none
+        // crossing a buffer; then plane o is normalised in windows.
+        // Contiguous rows here; strided ones in `strided_long`.
         if inner as u64 * 8 > ctx.max_binding {
             return Err(Error::TooLarge {
                 what: "softmax row statistics (bytes per binding)",
@@ -151,51 +178,54 @@ pub(super) fn encode(
                 limit: ctx.max_binding,
             });
         }
-        let blocks = len.div_ceil(block);
-        // Blocks per window: a window of nb blocks spans (nb * block - 1) * inner + 1.
-        let per_window = ((max_elems - 1) / inner + 1) / block;
-        let parts = scratch(ctx, blocks as u64 * 8)?;
-        let stats = scratch(ctx, inner as u64 * 8)?;
+        if inner > 1 {
+            return strided_long(ctx, &mut pass, x, (outer, len, inner), max_elems, norm_pass);
+        }
+        let block = BLOCK.min(max_elems);
+        let per_window = max_elems / block * block;
+        // Each window adds at most one partial block.
+        let max_parts = len.div_ceil(block) + len.div_ceil(per_window) + x.parts.len() + 1;
+        let parts = scratch(ctx, max_parts as u64 * 8)?;
+        let stats = scratch(ctx, 8)?;
         for o in 0..outer {
-            for i in 0..inner {
-                let row = o * plane + i;
-                let mut b0 = 0;
-                while b0 < blocks {
-                    let nb = per_window.min(blocks - b0);
-                    let count = (nb * block).min(len - b0 * block);
-                    let first = row + b0 * block * inner;
-                    let (xo, xs, base) = window(ctx, x, first, (count - 1) * inner + 1);
-                    let p = Params {
-                        inner: inner as u32,
-                        count: count as u32,
-                        base,
-                        block: block as u32,
-                        pbase: b0 as u32,
-                        ..Default::default()
-                    };
-                    pass.run(
-                        Kernel::SoftmaxBlocks,
-                        p,
-                        &[(0, &x.buffer, xo, Some(xs)), (1, &parts, 0, None)],
-                        nb as u64,
-                    )?;
-                    b0 += nb;
-                }
+            let row = o * plane;
+            let (mut k, mut nparts) = (0, 0);
+            while k < len {
+                let e = row + k;
+                let count = (len - k).min(part_end(x, e) - e).min(per_window);
+                let nb = count.div_ceil(block);
+                let (xb, xo, xs, base) = window(ctx, x, e, count);
                 let p = Params {
-                    count: blocks as u32,
-                    first: i as u32,
+                    inner: 1,
+                    count: count as u32,
+                    base,
+                    block: block as u32,
+                    pbase: nparts as u32,
                     ..Default::default()
                 };
                 pass.run(
-                    Kernel::SoftmaxCombine,
+                    Kernel::SoftmaxBlocks,
                     p,
-                    &[(1, &stats, 0, None), (3, &parts, 0, None)],
-                    1,
+                    &[(0, xb, xo, Some(xs)), (1, &parts, 0, None)],
+                    nb as u64,
                 )?;
+                nparts += nb;
+                k += count;
             }
+            let p = Params {
+                count: nparts as u32,
+                ..Default::default()
+            };
+            pass.run(
+                Kernel::SoftmaxCombine,
+                p,
+                &[(1, &stats, 0, None), (3, &parts, 0, None)],
+                1,
+            )?;
             let mut done = 0;
             while done < plane {
-                let count = max_elems.min(plane - done);
+                let e = o * plane + done;
+                let count = max_elems.min(plane - done).min(part_end(x, e) - e);
                 let p = Params {
                     outer: 1,
                     len: len as u32,
@@ -203,15 +233,15 @@ pub(super) fn encode(
                     first: done as u32,
                     ..Default::default()
                 };
-                norm_pass(&mut pass, p, o * plane + done, count, &stats)?;
+                norm_pass(&mut pass, p, e, count, &stats)?;
                 done += count;
             }
         }
         return Ok(());
     }
 
-    // Windows of whole outer slices (planes); each row lies in one window.
-    // Stats (8 bytes a row) must fit one binding too.
+    // Windows of whole outer slices (planes), within one buffer; each row
+    // lies in one window. Stats (8 bytes a row) must fit one binding too.
     let planes = (max_elems / plane)
         .min((ctx.max_binding / 8) as usize / inner)
         .clamp(1, outer);
@@ -226,11 +256,14 @@ pub(super) fn encode(
     let fused = ctx.softmax_single_pass && out.is_some() && inner == 1 && len <= FUSED_MAX;
     let mut p0 = 0;
     while p0 < outer {
-        let np = planes.min(outer - p0);
+        let first = p0 * plane;
+        let np = planes
+            .min(outer - p0)
+            .min((part_end(x, first) - first) / plane);
+        let count = np * plane;
+        let (xb, xo, xs, base) = window(ctx, x, first, count);
         if fused {
-            let (first, count) = (p0 * plane, np * plane);
-            let (xo, xs, base) = window(ctx, x, first, count);
-            let (yo, ys, _) = window(ctx, dst, first, count);
+            let (yb, yo, ys, _) = window(ctx, dst, first, count);
             let p = Params {
                 outer: np as u32,
                 len: len as u32,
@@ -242,14 +275,12 @@ pub(super) fn encode(
             pass.run(
                 Kernel::SoftmaxFused,
                 p,
-                &[(0, &x.buffer, xo, Some(xs)), (4, &dst.buffer, yo, Some(ys))],
+                &[(0, xb, xo, Some(xs)), (4, yb, yo, Some(ys))],
                 np as u64,
             )?;
             p0 += np;
             continue;
         }
-        let (first, count) = (p0 * plane, np * plane);
-        let (xo, xs, base) = window(ctx, x, first, count);
         let rows = (np * inner) as u64;
         let p = Params {
             outer: np as u32,
@@ -267,11 +298,105 @@ pub(super) fn encode(
         pass.run(
             k1,
             p,
-            &[(0, &x.buffer, xo, Some(xs)), (1, &stats, 0, None)],
+            &[(0, xb, xo, Some(xs)), (1, &stats, 0, None)],
             groups,
         )?;
         norm_pass(&mut pass, Params { first: 0, ..p }, first, count, &stats)?;
         p0 += np;
+    }
+    Ok(())
+}
+
+/// Long strided rows (inner > 1) of outer slices that take the block path:
+/// per plane, column chunks of width `w` reduced over windows of k-slices in
+/// blocks of `kb` slices per thread (pass 1a), merged per column (pass 1b),
+/// then the plane normalised. Column chunks never cross a buffer of a split
+/// tensor, nor do windows.
+fn strided_long(
+    ctx: &Context,
+    pass: &mut Pass,
+    x: &Tensor,
+    (outer, len, inner): (usize, usize, usize),
+    max_elems: usize,
+    norm_pass: impl Fn(&mut Pass, Params, usize, usize, &wgpu::Buffer) -> Result<()>,
+) -> Result<()> {
+    let plane = len * inner;
+    let wg = ctx.wg_size as u64;
+    // Slices per thread: at least 256, and few enough blocks that the merge
+    // loop stays under llvmpipe's loop cap (2 x blocks trips).
+    let kb = len.div_ceil(8192).clamp(256, 16_384);
+    // A split tensor breaks only between trailing slices of `granule`
+    // elements, which divides inner here: chunks stay within one.
+    let granule = if x.parts.len() > 1 { x.granule } else { inner };
+    let blocks_bound = |w: usize| {
+        let kc = (max_elems - w) / inner + 1;
+        len.div_ceil(kb) + len.div_ceil(kc) + x.parts.len() + 1
+    };
+    let mut width = inner.min(granule).min(max_elems);
+    while width > 1 && (blocks_bound(width) * width) as u64 * 8 > ctx.max_binding {
+        width = width.div_ceil(2);
+    }
+    let parts_bytes = (blocks_bound(width) * width) as u64 * 8;
+    let parts = scratch(ctx, parts_bytes)?;
+    let stats = scratch(ctx, inner as u64 * 8)?;
+    for o in 0..outer {
+        let mut i0 = 0;
+        while i0 < inner {
+            let w = width.min((i0 / granule + 1) * granule - i0).min(inner - i0);
+            let (mut k, mut nblk) = (0, 0);
+            while k < len {
+                let e = o * plane + k * inner + i0;
+                let kc_win = (max_elems - w) / inner + 1;
+                let kc_part = (part_end(x, e) - e - w) / inner + 1;
+                let kc = (len - k).min(kc_win).min(kc_part);
+                let nb = kc.div_ceil(kb);
+                let (xb, xo, xs, base) = window(ctx, x, e, (kc - 1) * inner + w);
+                let p = Params {
+                    len: w as u32,
+                    inner: inner as u32,
+                    count: kc as u32,
+                    base,
+                    block: kb as u32,
+                    pbase: nblk as u32,
+                    ..Default::default()
+                };
+                pass.run(
+                    Kernel::SoftmaxColBlocks,
+                    p,
+                    &[(0, xb, xo, Some(xs)), (1, &parts, 0, None)],
+                    ((nb * w) as u64).div_ceil(wg),
+                )?;
+                nblk += nb;
+                k += kc;
+            }
+            let p = Params {
+                len: w as u32,
+                count: nblk as u32,
+                first: i0 as u32,
+                ..Default::default()
+            };
+            pass.run(
+                Kernel::SoftmaxColCombine,
+                p,
+                &[(1, &stats, 0, None), (3, &parts, 0, None)],
+                (w as u64).div_ceil(wg),
+            )?;
+            i0 += w;
+        }
+        let mut done = 0;
+        while done < plane {
+            let e = o * plane + done;
+            let count = max_elems.min(plane - done).min(part_end(x, e) - e);
+            let p = Params {
+                outer: 1,
+                len: len as u32,
+                inner: inner as u32,
+                first: done as u32,
+                ..Default::default()
+            };
+            norm_pass(pass, p, e, count, &stats)?;
+            done += count;
+        }
     }
     Ok(())
 }
