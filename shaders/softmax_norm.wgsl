@@ -29,3 +29,39 @@ fn main_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
         dst[sp.base + i] = normalize(dst[sp.base + i], i);
     }
 }
+
+// Contiguous rows (inner == 1), one workgroup per row of the window: no
+// per-element division, and neighbouring threads touch neighbouring elements.
+@compute @workgroup_size(WG_SIZE)
+fn rows(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let row = wid.x + wid.y * nwg.x;
+    if (row >= sp.outer) {
+        return;
+    }
+    let st = stats[row];
+    let base = sp.base + row * sp.len;
+    for (var k = lid.x; k < sp.len; k += WG_SIZE) {
+        dst[base + k] = softmax_value(src[base + k], st.x, st.y);
+    }
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn rows_inplace(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let row = wid.x + wid.y * nwg.x;
+    if (row >= sp.outer) {
+        return;
+    }
+    let st = stats[row];
+    let base = sp.base + row * sp.len;
+    for (var k = lid.x; k < sp.len; k += WG_SIZE) {
+        dst[base + k] = softmax_value(dst[base + k], st.x, st.y);
+    }
+}

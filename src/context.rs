@@ -25,9 +25,10 @@ pub struct ContextOptions {
     /// Caps the workgroups per dispatch dimension wgact uses, e.g. to exercise
     /// the folding of large dispatches into y. `None`: the device limit.
     pub max_workgroups_per_dimension: Option<u32>,
-    /// Softmax of short contiguous rows in one pass through workgroup memory
-    /// (one read, one write). `None`: on GPUs, not on CPU adapters such as
-    /// llvmpipe, where a workgroup's barriers cost more than a second read.
+    /// GPU-style softmax: short contiguous rows in one pass through workgroup
+    /// memory (one read, one write), longer ones a workgroup per row in both
+    /// passes. `None`: on GPUs, not on CPU adapters such as llvmpipe, where a
+    /// workgroup's barriers cost more than a second read.
     pub softmax_single_pass: Option<bool>,
     /// Threads per workgroup (a power of two, 32 to 256), e.g. to exercise the
     /// kernels at other sizes. `None`: 256, or less where the adapter's limits

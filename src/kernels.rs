@@ -35,6 +35,9 @@ pub enum Kernel {
     /// Softmax pass 2.
     SoftmaxNorm,
     SoftmaxNormInPlace,
+    /// Softmax pass 2 for contiguous rows, a workgroup per row.
+    SoftmaxNormRows,
+    SoftmaxNormRowsInPlace,
 }
 
 macro_rules! shader {
@@ -132,7 +135,7 @@ pub fn texture_source(op_fn: &str, format: &str) -> String {
 
 impl Kernel {
     /// Every kernel.
-    pub const ALL: [Kernel; 21] = [
+    pub const ALL: [Kernel; 23] = [
         Kernel::Sigmoid,
         Kernel::SigmoidInPlace,
         Kernel::Tanh,
@@ -154,6 +157,8 @@ impl Kernel {
         Kernel::SoftmaxColCombine,
         Kernel::SoftmaxNorm,
         Kernel::SoftmaxNormInPlace,
+        Kernel::SoftmaxNormRows,
+        Kernel::SoftmaxNormRowsInPlace,
     ];
 
     /// (module name, WGSL source, entry point).
@@ -168,11 +173,15 @@ impl Kernel {
             Relu4 | Relu4InPlace => ("relu4", sources::RELU4),
             SoftmaxStatsRows | SoftmaxStatsCols | SoftmaxBlocks | SoftmaxCombine | SoftmaxFused
             | SoftmaxColBlocks | SoftmaxColCombine => ("softmax_stats", sources::SOFTMAX_STATS),
-            SoftmaxNorm | SoftmaxNormInPlace => ("softmax_norm", sources::SOFTMAX_NORM),
+            SoftmaxNorm | SoftmaxNormInPlace | SoftmaxNormRows | SoftmaxNormRowsInPlace => {
+                ("softmax_norm", sources::SOFTMAX_NORM)
+            }
         };
         let entry = match self {
             SigmoidInPlace | TanhInPlace | ReluInPlace | Sigmoid4InPlace | Tanh4InPlace
             | Relu4InPlace | SoftmaxNormInPlace => "main_inplace",
+            SoftmaxNormRows => "rows",
+            SoftmaxNormRowsInPlace => "rows_inplace",
             SoftmaxStatsRows => "rows",
             SoftmaxStatsCols => "cols",
             SoftmaxBlocks => "blocks",

@@ -4,6 +4,7 @@
 
 mod common;
 use common::ctx;
+use wgact::ulp::ulp_error;
 use wgact::verify;
 use wgact::{Activation, Relu};
 
@@ -180,9 +181,27 @@ fn single_pass_softmax_within_bounds() {
     })
     .expect("adapter");
     let mut rng = verify::Rng::new(3);
-    for (rows, len) in [(5usize, 3072usize), (5, 3073), (700, 1000)] {
+    for (rows, len) in [
+        (5usize, 3072usize),
+        (5, 3073),
+        (700, 1000),
+        (3, 5000),
+        (40, 255),
+    ] {
         let data: Vec<f32> = (0..rows * len).map(|_| rng.normal(3.0)).collect();
         let s = verify::check(&capped, &act, &data, &[rows, len]).unwrap();
         assert!(s.max_ulp <= 8, "[{rows}, {len}]: {} ULP", s.max_ulp);
+        // In place: past the fused kernel, a workgroup per row in both passes.
+        let mut t = capped.upload(&data, &[rows, len]).unwrap();
+        capped.softmax_inplace(&mut t, -1).unwrap();
+        let want = wgact::cpu::apply(&act, &data, &[rows, len]).unwrap();
+        let got = capped.read(&t).unwrap();
+        let e = got
+            .iter()
+            .zip(&want)
+            .map(|(g, w)| ulp_error(*w, *g))
+            .max()
+            .unwrap_or(0);
+        assert!(e <= 8, "in place [{rows}, {len}]: {e} ULP");
     }
 }

@@ -246,13 +246,18 @@ pub(super) fn encode(
         .min((ctx.max_binding / 8) as usize / inner)
         .clamp(1, outer);
     let stats = scratch(ctx, (planes * inner) as u64 * 8)?;
-    let (k1, thread_per_row) = if len > COLS_MAX_LEN {
+    // A thread per row for strided rows (neighbouring threads walk
+    // neighbouring columns) and, on CPU adapters, for rows up to COLS_MAX_LEN
+    // (llvmpipe's barriers cost far more than walking a short row in one
+    // thread). On GPUs contiguous rows of a workgroup's width or more take a
+    // workgroup each, for both passes: coalesced, no per-element division.
+    let gpu_rows = ctx.softmax_single_pass && inner == 1 && len >= ctx.wg_size as usize;
+    let (k1, thread_per_row) = if len > COLS_MAX_LEN || gpu_rows {
         (Kernel::SoftmaxStatsRows, false)
     } else {
-        // A thread per row unless rows are long: on llvmpipe a workgroup's
-        // barriers cost far more than walking a short row in one thread.
         (Kernel::SoftmaxStatsCols, true)
     };
+    let row_norm = inner == 1 && !thread_per_row;
     let fused = ctx.softmax_single_pass && out.is_some() && inner == 1 && len <= FUSED_MAX;
     let mut p0 = 0;
     while p0 < outer {
@@ -301,7 +306,26 @@ pub(super) fn encode(
             &[(0, xb, xo, Some(xs)), (1, &stats, 0, None)],
             groups,
         )?;
-        norm_pass(&mut pass, Params { first: 0, ..p }, first, count, &stats)?;
+        if row_norm {
+            let (yb, yo, ys, _) = window(ctx, dst, first, count);
+            let (kernel, b) = match out {
+                Some(_) => (
+                    Kernel::SoftmaxNormRows,
+                    vec![
+                        (0, xb, xo, Some(xs)),
+                        (1, yb, yo, Some(ys)),
+                        (3, &stats, 0, None),
+                    ],
+                ),
+                None => (
+                    Kernel::SoftmaxNormRowsInPlace,
+                    vec![(1, yb, yo, Some(ys)), (3, &stats, 0, None)],
+                ),
+            };
+            pass.run(kernel, p, &b, np as u64)?;
+        } else {
+            norm_pass(&mut pass, Params { first: 0, ..p }, first, count, &stats)?;
+        }
         p0 += np;
     }
     Ok(())
