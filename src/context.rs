@@ -70,6 +70,7 @@ pub struct Context {
     /// never reused before its previous map has resolved.
     pub(crate) staging: Mutex<Option<wgpu::Buffer>>,
     pub(crate) pool: Arc<Pool>,
+    pub(crate) binds: Arc<crate::bindcache::BindCache>,
     pub(crate) submissions: AtomicU64,
     pub(crate) texture_pipelines: crate::ops::TexturePipelines,
 }
@@ -244,6 +245,7 @@ impl Context {
             kernels,
             staging: Mutex::new(None),
             pool: Arc::new(Pool::default()),
+            binds: Default::default(),
             submissions: AtomicU64::new(0),
             texture_pipelines: Default::default(),
         })
@@ -288,6 +290,13 @@ impl Context {
     /// from the pool do not count.
     pub fn pool_allocations(&self) -> u64 {
         self.pool.allocations.load(Ordering::Relaxed)
+    }
+
+    /// Bind groups made for elementwise dispatches so far; a repeated op on
+    /// the same tensors and parameters reuses its bind group and does not
+    /// count.
+    pub fn bind_groups_made(&self) -> u64 {
+        self.binds.made.load(Ordering::Relaxed)
     }
 
     /// Runs `f` inside validation and out-of-memory error scopes.

@@ -25,6 +25,7 @@
 //! [`Context::encode_texture`]. Files of any size: [`stream::apply_file`].
 
 pub mod activation;
+mod bindcache;
 pub mod context;
 pub mod cpu;
 pub mod error;

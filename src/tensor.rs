@@ -1,6 +1,7 @@
 //! GPU tensors: an f32 storage buffer (wgact's or the caller's) plus a shape,
 //! with upload and readback.
 
+use crate::bindcache::BindCache;
 use crate::pool::Pool;
 use crate::shape::numel;
 use crate::{Context, Error, Result};
@@ -18,6 +19,8 @@ pub struct Tensor {
     pub(crate) parts: Vec<Part>,
     /// Parts split at multiples of this many elements (trailing slices).
     pub(crate) granule: usize,
+    /// Bind groups that bind this tensor's buffers, forgotten on drop.
+    binds: Arc<BindCache>,
     shape: Vec<usize>,
     len: usize,
 }
@@ -98,6 +101,7 @@ impl Part {
 impl Drop for Tensor {
     fn drop(&mut self) {
         for p in &mut self.parts {
+            self.binds.forget(&p.buffer);
             if let Some(pool) = p.pool.take() {
                 pool.give(p.buffer.clone());
             }
@@ -149,6 +153,7 @@ impl Context {
                 len.max(1)
             },
             parts,
+            binds: self.binds.clone(),
             shape: shape.to_vec(),
             len,
         }

@@ -340,3 +340,36 @@ fn time_runs_the_work_and_reads_device_timestamps() {
     let bad = c.time(|_| Err(Error::Gpu("recorded work failed".into())));
     assert!(bad.is_err());
 }
+
+#[test]
+fn repeated_ops_reuse_bind_groups() {
+    // A private context: the count is not disturbed by other tests.
+    let c = Context::new().unwrap();
+    let data = random(4099, 77);
+    let x = c.upload(&data, &[4099]).unwrap();
+    let y = c.zeros(&[4099]).unwrap();
+    let act = Activation::Relu(Relu::new().alpha(0.25));
+    let want = cpu::apply(&act, &data, &[4099]).unwrap();
+    c.apply_into(&act, &x, &y).unwrap();
+    let made = c.bind_groups_made();
+    assert_eq!(made, 2, "vec4 body and scalar tail");
+    for _ in 0..3 {
+        c.apply_into(&act, &x, &y).unwrap();
+    }
+    assert_eq!(c.bind_groups_made(), made, "same tensors, same parameters");
+    assert_eq!(c.read(&y).unwrap(), want);
+    // Other parameters, or other tensors, make new ones.
+    let other = Activation::Relu(Relu::new().alpha(0.5));
+    c.apply_into(&other, &x, &y).unwrap();
+    assert_eq!(c.bind_groups_made(), made + 2);
+    assert_eq!(
+        c.read(&y).unwrap(),
+        cpu::apply(&other, &data, &[4099]).unwrap()
+    );
+    // A dropped tensor's bind groups go with it: a new tensor (even one that
+    // reuses the buffer from the pool) gets fresh ones and the right result.
+    drop(y);
+    let y2 = c.apply(&act, &x).unwrap();
+    assert_eq!(c.read(&y2).unwrap(), want);
+    assert_eq!(c.bind_groups_made(), made + 4);
+}

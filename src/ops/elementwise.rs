@@ -2,6 +2,7 @@
 //! tensor exceeds the storage-binding limit.
 
 use super::{ElemParams, entry};
+use crate::bindcache::Key;
 use crate::kernels::Kernel;
 use crate::{Activation, Context, Result, Tensor};
 
@@ -28,12 +29,10 @@ pub(super) fn encode(
     let inplace = out.is_none();
     let (scalar, vec4) = kernels(act, inplace);
     let base = ElemParams::new(act);
-    let params = |first: usize, len: usize| {
-        ctx.uniform(&ElemParams {
-            len: len as u32,
-            first: first as u32,
-            ..base
-        })
+    let params = |first: usize, len: usize| ElemParams {
+        len: len as u32,
+        first: first as u32,
+        ..base
     };
     let dst = out.unwrap_or(x);
     // One dispatch of `kernel` over `size` bytes from element `start` of
@@ -42,23 +41,35 @@ pub(super) fn encode(
                         k: usize,
                         start: usize,
                         size: u64,
-                        uniform: &wgpu::Buffer,
+                        params: ElemParams,
                         items: u64|
      -> Result<()> {
         let pipeline = ctx.kernels.get(kernel);
         let (xp, dp) = (&x.parts[k], &dst.parts[k]);
         let off = start as u64 * 4;
-        let mut entries = vec![
-            entry(1, &dp.buffer, dp.offset + off, Some(size)),
-            entry(2, uniform, 0, None),
-        ];
+        let mut storage = vec![(1, dp.buffer.clone(), dp.offset + off, size)];
         if !inplace {
-            entries.push(entry(0, &xp.buffer, xp.offset + off, Some(size)));
+            storage.push((0, xp.buffer.clone(), xp.offset + off, size));
         }
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(act.name()),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
+        let key = Key {
+            kernel,
+            params: bytemuck::bytes_of(&params).to_vec(),
+            storage,
+        };
+        let bind = ctx.binds.get(key, || {
+            let uniform = ctx.uniform(&params);
+            let mut entries = vec![
+                entry(1, &dp.buffer, dp.offset + off, Some(size)),
+                entry(2, &uniform, 0, None),
+            ];
+            if !inplace {
+                entries.push(entry(0, &xp.buffer, xp.offset + off, Some(size)));
+            }
+            ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(act.name()),
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            })
         });
         let (gx, gy) = ctx.grid(items.div_ceil(ctx.wg_size as u64))?;
         let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -79,7 +90,7 @@ pub(super) fn encode(
             let n = chunk.min(part.len - start);
             let n4 = n / 4;
             if n4 > 0 {
-                dispatch(vec4, k, start, n4 as u64 * 16, &params(0, n4), n4 as u64)?;
+                dispatch(vec4, k, start, n4 as u64 * 16, params(0, n4), n4 as u64)?;
             }
             if !n.is_multiple_of(4) {
                 // The last 1-3 elements, through the scalar kernel over the same binding.
@@ -88,7 +99,7 @@ pub(super) fn encode(
                     k,
                     start,
                     n as u64 * 4,
-                    &params(n4 * 4, n),
+                    params(n4 * 4, n),
                     (n - n4 * 4) as u64,
                 )?;
             }
