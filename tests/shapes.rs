@@ -295,6 +295,25 @@ fn split_across_bindings() {
     assert!(worst.max_ulp <= 16, "long rows: {} ULP", worst.max_ulp);
 }
 
+/// sigmoid, tanh, relu(alpha 0.2) and softmax over `axis` of `data` on `c`,
+/// each within its bound.
+fn check_every_op(c: &Context, data: &[f32], shape: &[usize], axis: isize, what: &str) {
+    let acts = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu(Relu::new().alpha(0.2)),
+        Activation::Softmax { axis },
+    ];
+    for act in acts {
+        let len = shape[axis.rem_euclid(shape.len() as isize) as usize];
+        let worst = verify::check(c, &act, data, shape).unwrap().max_ulp;
+        assert!(
+            worst <= verify::bound(&act, len),
+            "{what}: {act} {shape:?}: {worst} ULP"
+        );
+    }
+}
+
 #[test]
 fn workgroup_sizes_from_32_to_256() {
     assert!(ctx().workgroup_size().is_power_of_two() && ctx().workgroup_size() <= 256);
@@ -312,20 +331,7 @@ fn workgroup_sizes_from_32_to_256() {
         ] {
             let n: usize = shape.iter().product();
             let data = random(n, wg as u64 + n as u64);
-            let acts = [
-                Activation::Sigmoid,
-                Activation::Tanh,
-                Activation::Relu(Relu::new().alpha(0.2)),
-                Activation::Softmax { axis },
-            ];
-            for act in acts {
-                let len = shape[axis.rem_euclid(shape.len() as isize) as usize];
-                let worst = verify::check(&c, &act, &data, &shape).unwrap().max_ulp;
-                assert!(
-                    worst <= verify::bound(&act, len),
-                    "wg {wg}, {act} {shape:?}: {worst} ULP"
-                );
-            }
+            check_every_op(&c, &data, &shape, axis, &format!("wg {wg}"));
         }
     }
     for bad in [0, 16, 48, 512] {
@@ -384,20 +390,7 @@ fn folded_dispatches_cover_every_element() {
         (vec![3, 10_001], 0),
         (vec![3, 10_001], 1),
     ] {
-        let acts = [
-            Activation::Sigmoid,
-            Activation::Tanh,
-            Activation::Relu(Relu::new().alpha(0.2)),
-            Activation::Softmax { axis },
-        ];
-        for act in acts {
-            let len = shape[axis.rem_euclid(shape.len() as isize) as usize];
-            let worst = verify::check(&c, &act, &data, &shape).unwrap().max_ulp;
-            assert!(
-                worst <= verify::bound(&act, len),
-                "{act} {shape:?}: {worst} ULP"
-            );
-        }
+        check_every_op(&c, &data, &shape, axis, "folded");
     }
     // Past 11 x 11 workgroups the dispatch cannot be expressed: a typed error.
     let big = c

@@ -157,6 +157,25 @@ pub(super) fn encode(
         }
         pass.run(norm, p, &b, (count as u64).div_ceil(ctx.wg_size as u64))
     };
+    // Pass 2 over outer slice `o`, with each row's stats at stats[i], in
+    // windows within one buffer each.
+    let norm_plane = |pass: &mut Pass, o: usize, stats: &wgpu::Buffer| -> Result<()> {
+        let mut done = 0;
+        while done < plane {
+            let e = o * plane + done;
+            let count = max_elems.min(plane - done).min(part_end(x, e) - e);
+            let p = Params {
+                outer: 1,
+                len: len as u32,
+                inner: inner as u32,
+                first: done as u32,
+                ..Default::default()
+            };
+            norm_pass(pass, p, e, count, stats)?;
+            done += count;
+        }
+        Ok(())
+    };
 
     // A tensor split across buffers between outer slices keeps each slice
     // whole; otherwise slices span buffers and take the long-row path.
@@ -179,7 +198,14 @@ pub(super) fn encode(
             });
         }
         if inner > 1 {
-            return strided_long(ctx, &mut pass, x, (outer, len, inner), max_elems, norm_pass);
+            return strided_long(
+                ctx,
+                &mut pass,
+                x,
+                (outer, len, inner),
+                max_elems,
+                norm_plane,
+            );
         }
         let block = BLOCK.min(max_elems);
         let per_window = max_elems / block * block;
@@ -222,20 +248,7 @@ pub(super) fn encode(
                 &[(1, &stats, 0, None), (3, &parts, 0, None)],
                 1,
             )?;
-            let mut done = 0;
-            while done < plane {
-                let e = o * plane + done;
-                let count = max_elems.min(plane - done).min(part_end(x, e) - e);
-                let p = Params {
-                    outer: 1,
-                    len: len as u32,
-                    inner: inner as u32,
-                    first: done as u32,
-                    ..Default::default()
-                };
-                norm_pass(&mut pass, p, e, count, &stats)?;
-                done += count;
-            }
+            norm_plane(&mut pass, o, &stats)?;
         }
         return Ok(());
     }
@@ -342,7 +355,7 @@ fn strided_long(
     x: &Tensor,
     (outer, len, inner): (usize, usize, usize),
     max_elems: usize,
-    norm_pass: impl Fn(&mut Pass, Params, usize, usize, &wgpu::Buffer) -> Result<()>,
+    norm_plane: impl Fn(&mut Pass, usize, &wgpu::Buffer) -> Result<()>,
 ) -> Result<()> {
     let plane = len * inner;
     let wg = ctx.wg_size as u64;
@@ -407,20 +420,7 @@ fn strided_long(
             )?;
             i0 += w;
         }
-        let mut done = 0;
-        while done < plane {
-            let e = o * plane + done;
-            let count = max_elems.min(plane - done).min(part_end(x, e) - e);
-            let p = Params {
-                outer: 1,
-                len: len as u32,
-                inner: inner as u32,
-                first: done as u32,
-                ..Default::default()
-            };
-            norm_pass(pass, p, e, count, &stats)?;
-            done += count;
-        }
+        norm_plane(pass, o, &stats)?;
     }
     Ok(())
 }
