@@ -267,7 +267,9 @@ fn demo_info_and_verify_run() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("chosen:") && text.contains("max_storage_buffer_binding_size"),
+        text.contains("chosen:")
+            && text.contains("max_storage_buffer_binding_size")
+            && text.contains("workgroup size"),
         "{text}"
     );
     let out = wgact()

@@ -48,5 +48,14 @@ pub fn run() -> wgact::Result<ExitCode> {
         "  max_storage_buffers_per_shader_stage {}",
         l.max_storage_buffers_per_shader_stage
     );
+    println!("wgact uses:");
+    println!(
+        "  workgroup size                       {}",
+        ctx.workgroup_size()
+    );
+    println!(
+        "  timestamp queries                    {}",
+        if ctx.has_timestamps() { "yes" } else { "no" }
+    );
     Ok(ExitCode::SUCCESS)
 }
