@@ -72,25 +72,26 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("bad size {s:?}: use a positive number or 2^K"))
 }
 
-/// Median seconds of `f` over at least 3 runs and about `budget`.
-fn median(budget: Duration, mut f: impl FnMut()) -> f64 {
+/// Median seconds of `f` over at least 3 runs and about `budget`; the first
+/// error ends the measurement.
+fn median(budget: Duration, mut f: impl FnMut() -> wgact::Result<()>) -> wgact::Result<f64> {
     median_of(budget, || {
         let t = Instant::now();
-        f();
-        t.elapsed().as_secs_f64()
+        f()?;
+        Ok(t.elapsed().as_secs_f64())
     })
 }
 
 /// Median of the seconds `f` reports, over at least 3 runs and about `budget`.
-fn median_of(budget: Duration, mut f: impl FnMut() -> f64) -> f64 {
-    f(); // warm-up: pipelines, caches, page faults
+fn median_of(budget: Duration, mut f: impl FnMut() -> wgact::Result<f64>) -> wgact::Result<f64> {
+    f()?; // warm-up: pipelines, caches, page faults
     let mut times = Vec::new();
     let start = Instant::now();
     while times.len() < 3 || (start.elapsed() < budget && times.len() < 100) {
-        times.push(f());
+        times.push(f()?);
     }
     times.sort_by(|a, b| a.total_cmp(b));
-    times[times.len() / 2]
+    Ok(times[times.len() / 2])
 }
 
 fn measure(
@@ -104,34 +105,35 @@ fn measure(
     let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
     let mut out = vec![0.0f32; n];
     let cpu_s = median(budget, || {
-        cpu::fast::apply_into(act, &data, shape, &mut out).expect("cpu");
-    });
+        cpu::fast::apply_into(act, &data, shape, &mut out)
+    })?;
     let memcpy_s = median(budget, || {
         cpu::fast::memcpy(std::hint::black_box(&data), &mut out);
-    });
+        Ok(())
+    })?;
     let x = ctx.upload(&data, shape)?;
     let y = ctx.zeros(shape)?;
     // Device timestamps where the adapter has them, else submit-and-wait.
     let gpu_compute_s = median_of(budget, || {
-        ctx.time(|enc| ctx.encode(enc, act, &x, Some(&y)))
-            .expect("compute")
-            .best()
-            .as_secs_f64()
-    });
+        let t = ctx.time(|enc| ctx.encode(enc, act, &x, Some(&y)))?;
+        Ok(t.best().as_secs_f64())
+    })?;
     let device_copy_s = median_of(budget, || {
-        ctx.time(|enc| {
-            enc.copy_buffer_to_buffer(x.buffer(), 0, y.buffer(), 0, 4 * n as u64);
+        let t = ctx.time(|enc| {
+            // Buffer by buffer: a tensor past max_buffer_size spans several.
+            for ((xb, xo, len), (yb, yo, _)) in x.parts().zip(y.parts()) {
+                enc.copy_buffer_to_buffer(xb, xo, yb, yo, 4 * len as u64);
+            }
             Ok(())
-        })
-        .expect("copy")
-        .best()
-        .as_secs_f64()
-    });
+        })?;
+        Ok(t.best().as_secs_f64())
+    })?;
     let gpu_e2e_s = median(budget, || {
-        let t = ctx.upload(&data, shape).expect("upload");
-        let r = ctx.apply(act, &t).expect("apply");
-        std::hint::black_box(ctx.read(&r).expect("read"));
-    });
+        let t = ctx.upload(&data, shape)?;
+        let r = ctx.apply(act, &t)?;
+        std::hint::black_box(ctx.read(&r)?);
+        Ok(())
+    })?;
     Ok(Row {
         op: act.name().to_string(),
         shape: shape.to_vec(),
