@@ -9,6 +9,7 @@
 //! the f64 [`reference`](super::reference) stays the test oracle.
 
 use crate::shape::{numel, split_at_axis};
+use rayon::prelude::*;
 use crate::{Activation, Error, Relu, Result};
 
 const LN2_HI: f32 = 0.693_359_4;
@@ -170,13 +171,7 @@ pub fn relu(x: f32, p: &Relu) -> f32 {
 }
 
 fn threads() -> usize {
-    // available_parallelism reads cgroup files on every call (~40 us): once.
-    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *N.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    })
+    rayon::current_num_threads()
 }
 
 /// Splits `out` (and the matching `src`) into one chunk per core of at least
@@ -188,13 +183,10 @@ fn parallel(src: &[f32], out: &mut [f32], grain: usize, f: impl Fn(&[f32], &mut 
         f(src, out);
         return;
     }
-    std::thread::scope(|s| {
-        for (i, o) in out.chunks_mut(chunk).enumerate() {
-            let x = &src[i * chunk..i * chunk + o.len()];
-            let f = &f;
-            s.spawn(move || f(x, o));
-        }
-    });
+    // rayon's pool: no thread is spawned per call.
+    out.par_chunks_mut(chunk)
+        .zip(src.par_chunks(chunk))
+        .for_each(|(o, x)| f(x, o));
 }
 
 /// `dst.copy_from_slice(src)` on every core: the host's copy bandwidth, the
@@ -385,11 +377,9 @@ fn softmax_into(src: &[f32], shape: &[usize], axis: isize, out: &mut [f32]) -> R
         if chunk >= src.len() {
             softmax_rows(src, out, len);
         } else {
-            std::thread::scope(|s| {
-                for (x, o) in src.chunks(chunk).zip(out.chunks_mut(chunk)) {
-                    s.spawn(move || softmax_rows(x, o, len));
-                }
-            });
+            out.par_chunks_mut(chunk)
+                .zip(src.par_chunks(chunk))
+                .for_each(|(o, x)| softmax_rows(x, o, len));
         }
         return Ok(());
     }
