@@ -9,8 +9,8 @@
 //! the f64 [`reference`](super::reference) stays the test oracle.
 
 use crate::shape::{numel, split_at_axis};
-use rayon::prelude::*;
 use crate::{Activation, Error, Relu, Result};
+use rayon::prelude::*;
 
 const LN2_HI: f32 = 0.693_359_4;
 const LN2_LO: f32 = -2.121_944_4e-4;
