@@ -5,8 +5,8 @@
 //! output is written to a temporary file and renamed into place at the end.
 
 use crate::npy::{NpyInfo, open_f32, temp_path};
+use crate::readback::ReadFuture;
 use crate::shape::split_at_axis;
-use crate::tensor::ReadFuture;
 use crate::{Activation, Context, Error, Result, Tensor};
 use npyz::WriterBuilder;
 use std::fs::File;

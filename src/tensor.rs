@@ -1,14 +1,11 @@
-//! GPU tensors: an f32 storage buffer (wgact's or the caller's) plus a shape,
-//! with upload and readback.
+//! GPU tensors: f32 storage buffers (wgact's or the caller's) plus a shape,
+//! created by upload, zeros, empty or wrap; readback is in `readback.rs`.
 
 use crate::bindcache::BindCache;
 use crate::pool::Pool;
 use crate::shape::numel;
 use crate::{Context, Error, Result};
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
+use std::sync::Arc;
 
 /// An f32 tensor in GPU storage, C order, of any rank (0-d and zero-sized
 /// dimensions included). It may start at a byte offset in a caller's buffer
@@ -110,7 +107,7 @@ impl Drop for Tensor {
 }
 
 // Buffers are never zero-sized: wgpu cannot bind an empty range.
-const MIN_BUFFER: u64 = 16;
+pub(crate) const MIN_BUFFER: u64 = 16;
 
 const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
@@ -275,257 +272,10 @@ impl Context {
         Ok(self.make_tensor(shape, len, vec![part]))
     }
 
-    /// Records copies of `ts` into staging buffers (one unless they exceed
-    /// what one buffer holds; `reuse` serves as the first if large enough).
-    pub(crate) fn record_readback(
-        &self,
-        enc: &mut wgpu::CommandEncoder,
-        ts: &[&Tensor],
-        reuse: Option<wgpu::Buffer>,
-    ) -> Result<Readback> {
-        let max_bytes = self.max_buffer_elems as u64 * 4;
-        let mut sizes = vec![0u64];
-        let mut copies = Vec::new();
-        for (ti, t) in ts.iter().enumerate() {
-            for p in t.parts.iter().filter(|p| p.len > 0) {
-                if !p.buffer.usage().contains(wgpu::BufferUsages::COPY_SRC) {
-                    return Err(Error::MissingUsage {
-                        what: "tensor buffer (for readback)",
-                        missing: "COPY_SRC".into(),
-                    });
-                }
-                let n = p.len as u64 * 4;
-                let mut at = *sizes.last().unwrap_or(&0);
-                if at > 0 && at + n > max_bytes {
-                    sizes.push(0);
-                    at = 0;
-                }
-                copies.push(Copy {
-                    staging: sizes.len() - 1,
-                    at,
-                    tensor: ti,
-                    start: p.start,
-                    len: p.len,
-                });
-                // Copy offsets stay 8-byte aligned for mapping.
-                *sizes.last_mut().unwrap_or(&mut 0) = at + n.next_multiple_of(8);
-            }
-        }
-        if copies.is_empty() {
-            sizes.clear();
-        }
-        let mut stagings = Vec::with_capacity(sizes.len());
-        for (i, &size) in sizes.iter().enumerate() {
-            let size = size.max(MIN_BUFFER);
-            let staging = match &reuse {
-                Some(s) if i == 0 && s.size() >= size => s.clone(),
-                _ => self.scoped(|| {
-                    self.device.create_buffer(&wgpu::BufferDescriptor {
-                        label: Some("wgact staging"),
-                        size,
-                        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                        mapped_at_creation: false,
-                    })
-                })?,
-            };
-            stagings.push(staging);
-        }
-        self.scoped(|| {
-            for c in &copies {
-                let (part, i) = ts[c.tensor].locate(c.start);
-                enc.copy_buffer_to_buffer(
-                    &part.buffer,
-                    part.offset + i as u64 * 4,
-                    &stagings[c.staging],
-                    c.at,
-                    c.len as u64 * 4,
-                );
-            }
-        })?;
-        Ok(Readback {
-            stagings,
-            copies,
-            lens: ts.iter().map(|t| t.len()).collect(),
-        })
-    }
-
-    /// Reads a tensor back to the host (waits for all work submitted before).
-    pub fn read(&self, t: &Tensor) -> Result<Vec<f32>> {
-        Ok(self.read_many(&[t])?.pop().unwrap_or_default())
-    }
-
-    /// Reads several tensors back with one submission and one mapping.
-    pub fn read_many(&self, ts: &[&Tensor]) -> Result<Vec<Vec<f32>>> {
-        let mut guard = self.staging.lock().unwrap_or_else(|p| p.into_inner());
-        let mut enc = self.device.create_command_encoder(&Default::default());
-        let rb = self.record_readback(&mut enc, ts, guard.clone())?;
-        if let [one] = rb.stagings.as_slice() {
-            *guard = Some(one.clone());
-        }
-        pollster::block_on(ReadFuture::new(self, enc, rb)?)
-    }
-
-    /// [`Context::read`] as a future, for any executor: nothing blocks until
-    /// it is polled, and each poll waits at most a millisecond.
-    pub fn read_async(&self, t: &Tensor) -> impl Future<Output = Result<Vec<f32>>> + use<> {
-        let f = self.read_many_async(&[t]);
-        async move { Ok(f.await?.pop().unwrap_or_default()) }
-    }
-
-    /// [`Context::read_many`] as a future; it yields one `Vec` per tensor.
-    pub fn read_many_async(&self, ts: &[&Tensor]) -> ReadFuture {
-        let mut enc = self.device.create_command_encoder(&Default::default());
-        match self.record_readback(&mut enc, ts, None) {
-            Ok(rb) => {
-                ReadFuture::new(self, enc, rb).unwrap_or_else(|e| ReadFuture::failed(self, e))
-            }
-            Err(e) => ReadFuture::failed(self, e),
-        }
-    }
-
     pub(crate) fn submit(&self, enc: wgpu::CommandEncoder) -> Result<wgpu::SubmissionIndex> {
         let index = self.scoped(|| self.queue.submit([enc.finish()]))?;
         self.submissions
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(index)
-    }
-}
-
-/// One recorded copy: `len` elements of tensor `tensor` from element `start`,
-/// at byte `at` of staging buffer `staging`.
-pub(crate) struct Copy {
-    pub(crate) staging: usize,
-    pub(crate) at: u64,
-    pub(crate) tensor: usize,
-    pub(crate) start: usize,
-    pub(crate) len: usize,
-}
-
-/// Staging buffers filled by recorded copies, and the length of each output.
-pub(crate) struct Readback {
-    pub(crate) stagings: Vec<wgpu::Buffer>,
-    pub(crate) copies: Vec<Copy>,
-    pub(crate) lens: Vec<usize>,
-}
-
-/// Maps still pending, the first failure, and who to wake.
-#[derive(Default)]
-struct MapState {
-    pending: usize,
-    failed: Option<wgpu::BufferAsyncError>,
-    waker: Option<Waker>,
-}
-
-/// A pending readback: resolves to one `Vec<f32>` per tensor.
-pub struct ReadFuture {
-    device: wgpu::Device,
-    readback: Option<Readback>,
-    state: Arc<Mutex<MapState>>,
-    error: Option<Error>,
-}
-
-impl ReadFuture {
-    pub(crate) fn new(ctx: &Context, enc: wgpu::CommandEncoder, rb: Readback) -> Result<Self> {
-        ctx.submit(enc)?;
-        let state = Arc::new(Mutex::new(MapState {
-            pending: rb.stagings.len(),
-            ..Default::default()
-        }));
-        for staging in &rb.stagings {
-            let s = state.clone();
-            staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-                let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
-                g.pending -= 1;
-                if let Err(e) = r {
-                    g.failed.get_or_insert(e);
-                }
-                if g.pending == 0 || g.failed.is_some() {
-                    if let Some(w) = g.waker.take() {
-                        w.wake();
-                    }
-                }
-            });
-        }
-        Ok(ReadFuture {
-            device: ctx.device.clone(),
-            readback: Some(rb),
-            state,
-            error: None,
-        })
-    }
-
-    fn failed(ctx: &Context, e: Error) -> Self {
-        ReadFuture {
-            device: ctx.device.clone(),
-            readback: None,
-            state: Default::default(),
-            error: Some(e),
-        }
-    }
-
-    /// Polls the device for at most `ms` milliseconds (in short slices, so
-    /// wgpu's GL backend never holds its context lock for long).
-    fn step(&self, ms: u64) -> Result<()> {
-        match self.device.poll(wgpu::PollType::Wait {
-            submission_index: None,
-            timeout: Some(std::time::Duration::from_millis(ms)),
-        }) {
-            Ok(_) | Err(wgpu::PollError::Timeout) => Ok(()),
-            Err(e) => Err(Error::Readback(e.to_string())),
-        }
-    }
-
-    fn try_finish(&mut self) -> Option<Result<Vec<Vec<f32>>>> {
-        if let Some(e) = self.error.take() {
-            return Some(Err(e));
-        }
-        {
-            let g = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(e) = &g.failed {
-                let e = Error::Readback(e.to_string());
-                drop(g);
-                self.readback = None;
-                return Some(Err(e));
-            }
-            if g.pending > 0 {
-                return None;
-            }
-        }
-        let rb = self.readback.take()?;
-        let mut out: Vec<Vec<f32>> = rb.lens.iter().map(|&n| vec![0.0; n]).collect();
-        let mut result = Ok(());
-        for (si, staging) in rb.stagings.iter().enumerate() {
-            match staging.slice(..).get_mapped_range() {
-                Ok(view) => {
-                    for c in rb.copies.iter().filter(|c| c.staging == si) {
-                        let bytes = &view[c.at as usize..c.at as usize + c.len * 4];
-                        out[c.tensor][c.start..c.start + c.len]
-                            .copy_from_slice(bytemuck::cast_slice(bytes));
-                    }
-                }
-                Err(e) => result = Err(Error::Readback(e.to_string())),
-            }
-            staging.unmap();
-        }
-        Some(result.map(|()| out))
-    }
-}
-
-impl Future for ReadFuture {
-    type Output = Result<Vec<Vec<f32>>>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        if let Some(r) = self.try_finish() {
-            return Poll::Ready(r);
-        }
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).waker = Some(cx.waker().clone());
-        if let Err(e) = self.step(1) {
-            return Poll::Ready(Err(e));
-        }
-        if let Some(r) = self.try_finish() {
-            return Poll::Ready(r);
-        }
-        // wgpu only runs map callbacks inside poll(): ask to be polled again.
-        cx.waker().wake_by_ref();
-        Poll::Pending
     }
 }

@@ -1,7 +1,7 @@
 //! Timing recorded work: wall clock on the host and, where the device has
 //! timestamp queries, the device's own time for the work alone.
 
-use crate::tensor::{Copy, Readback};
+use crate::readback::{Copy, Readback};
 use crate::{Context, ReadFuture, Result};
 use std::time::{Duration, Instant};
 

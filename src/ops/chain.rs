@@ -1,6 +1,6 @@
 //! Many ops, one submission: intermediates never visit the host.
 
-use crate::tensor::ReadFuture;
+use crate::readback::ReadFuture;
 use crate::{Activation, Context, Result, Tensor};
 
 /// Records ops into one command encoder and submits them once.
