@@ -1,7 +1,8 @@
-//! Bind groups of elementwise dispatches, kept for reuse: an op repeated on
-//! the same tensors with the same parameters skips creating its uniform
-//! buffer and bind group. Entries go when a tensor whose buffer they bind is
-//! dropped, so the cache never keeps a tensor's memory alive.
+//! Bind groups of buffer dispatches, kept for reuse: an op repeated on the
+//! same tensors with the same parameters skips creating its uniforms and bind
+//! groups. Entries go when a tensor whose buffer they bind is dropped, so the
+//! cache never keeps a tensor's memory alive (softmax's scratch buffers are
+//! the context's own).
 
 use crate::kernels::Kernel;
 use std::sync::Mutex;

@@ -71,6 +71,8 @@ pub struct Context {
     pub(crate) staging: Mutex<Option<wgpu::Buffer>>,
     pub(crate) pool: Arc<Pool>,
     pub(crate) binds: Arc<crate::bindcache::BindCache>,
+    /// Softmax's scratch buffers (stats, partials), reused across ops.
+    pub(crate) scratch: Mutex<[Option<wgpu::Buffer>; 2]>,
     pub(crate) submissions: AtomicU64,
     pub(crate) texture_pipelines: crate::ops::TexturePipelines,
 }
@@ -246,6 +248,7 @@ impl Context {
             staging: Mutex::new(None),
             pool: Arc::new(Pool::default()),
             binds: Default::default(),
+            scratch: Default::default(),
             submissions: AtomicU64::new(0),
             texture_pipelines: Default::default(),
         })
@@ -292,9 +295,8 @@ impl Context {
         self.pool.allocations.load(Ordering::Relaxed)
     }
 
-    /// Bind groups made for elementwise dispatches so far; a repeated op on
-    /// the same tensors and parameters reuses its bind group and does not
-    /// count.
+    /// Bind groups made for buffer ops so far; a repeated op on the same
+    /// tensors and parameters reuses its bind groups and does not count.
     pub fn bind_groups_made(&self) -> u64 {
         self.binds.made.load(Ordering::Relaxed)
     }

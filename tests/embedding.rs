@@ -372,4 +372,19 @@ fn repeated_ops_reuse_bind_groups() {
     let y2 = c.apply(&act, &x).unwrap();
     assert_eq!(c.read(&y2).unwrap(), want);
     assert_eq!(c.bind_groups_made(), made + 4);
+    // Softmax too (its scratch buffers are the context's own), on every
+    // path: short rows, strided rows, in place.
+    for (shape, axis) in [([33, 300], -1isize), ([300, 33], 0)] {
+        let data = random(9900, 78);
+        let s = c.upload(&data, &shape).unwrap();
+        let o = c.zeros(&shape).unwrap();
+        let sm = Activation::Softmax { axis };
+        let want = cpu::apply(&sm, &data, &shape).unwrap();
+        c.apply_into(&sm, &s, &o).unwrap();
+        let made = c.bind_groups_made();
+        c.apply_into(&sm, &s, &o).unwrap();
+        assert_eq!(c.bind_groups_made(), made, "softmax {shape:?} repeated");
+        let got = c.read(&o).unwrap();
+        assert!(got.iter().zip(&want).all(|(g, w)| ulp_error(*w, *g) <= 8));
+    }
 }

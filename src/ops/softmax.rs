@@ -5,6 +5,7 @@
 //! are merged, and may span several windows.
 
 use super::entry;
+use crate::bindcache::Key;
 use crate::kernels::Kernel;
 use crate::shape::split_at_axis;
 use crate::{Context, Error, Result, Tensor};
@@ -59,21 +60,29 @@ impl Pass<'_> {
         bindings: &[(u32, &wgpu::Buffer, u64, Option<u64>)],
         groups: u64,
     ) -> Result<()> {
-        let pipeline = self.ctx.kernels.get(kernel);
-        let uniform = self.ctx.uniform(&params);
-        let mut entries: Vec<_> = bindings
-            .iter()
-            .map(|&(b, buf, off, size)| entry(b, buf, off, size))
-            .collect();
-        entries.push(entry(2, &uniform, 0, None));
-        let bind = self
-            .ctx
-            .device
-            .create_bind_group(&wgpu::BindGroupDescriptor {
+        let ctx = self.ctx;
+        let pipeline = ctx.kernels.get(kernel);
+        let key = Key {
+            kernel,
+            params: bytemuck::bytes_of(&params).to_vec(),
+            storage: bindings
+                .iter()
+                .map(|&(b, buf, off, size)| (b, buf.clone(), off, size.unwrap_or(u64::MAX)))
+                .collect(),
+        };
+        let bind = ctx.binds.get(key, || {
+            let uniform = ctx.uniform(&params);
+            let mut entries: Vec<_> = bindings
+                .iter()
+                .map(|&(b, buf, off, size)| entry(b, buf, off, size))
+                .collect();
+            entries.push(entry(2, &uniform, 0, None));
+            ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("softmax"),
                 layout: &pipeline.get_bind_group_layout(0),
                 entries: &entries,
-            });
+            })
+        });
         let (gx, gy) = self.ctx.grid(groups)?;
         let mut pass = self.enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("softmax"),
@@ -211,8 +220,8 @@ pub(super) fn encode(
         let per_window = max_elems / block * block;
         // Each window adds at most one partial block.
         let max_parts = len.div_ceil(block) + len.div_ceil(per_window) + x.parts.len() + 1;
-        let parts = scratch(ctx, max_parts as u64 * 8)?;
-        let stats = scratch(ctx, 8)?;
+        let parts = scratch(ctx, Scratch::Parts, max_parts as u64 * 8)?;
+        let stats = scratch(ctx, Scratch::Stats, 8)?;
         for o in 0..outer {
             let row = o * plane;
             let (mut k, mut nparts) = (0, 0);
@@ -258,7 +267,7 @@ pub(super) fn encode(
     let planes = (max_elems / plane)
         .min((ctx.max_binding / 8) as usize / inner)
         .clamp(1, outer);
-    let stats = scratch(ctx, (planes * inner) as u64 * 8)?;
+    let stats = scratch(ctx, Scratch::Stats, (planes * inner) as u64 * 8)?;
     // A thread per row for strided rows (neighbouring threads walk
     // neighbouring columns) and, on CPU adapters, for rows up to COLS_MAX_LEN
     // (llvmpipe's barriers cost far more than walking a short row in one
@@ -374,8 +383,8 @@ fn strided_long(
         width = width.div_ceil(2);
     }
     let parts_bytes = (blocks_bound(width) * width) as u64 * 8;
-    let parts = scratch(ctx, parts_bytes)?;
-    let stats = scratch(ctx, inner as u64 * 8)?;
+    let parts = scratch(ctx, Scratch::Parts, parts_bytes)?;
+    let stats = scratch(ctx, Scratch::Stats, inner as u64 * 8)?;
     for o in 0..outer {
         let mut i0 = 0;
         while i0 < inner {
@@ -425,7 +434,20 @@ fn strided_long(
     Ok(())
 }
 
-fn scratch(ctx: &Context, bytes: u64) -> Result<wgpu::Buffer> {
+/// The two scratch buffers one softmax uses at once.
+#[derive(Clone, Copy)]
+enum Scratch {
+    /// Row statistics (max, sum) read by pass 2.
+    Stats = 0,
+    /// Per-block partials of long rows.
+    Parts = 1,
+}
+
+/// A scratch buffer of at least `bytes`, kept in the context and grown when
+/// needed, so that repeated ops bind the same buffers (and reuse their bind
+/// groups). Sharing is safe: every op writes its scratch before reading it,
+/// within its own command buffer, and wgpu orders the uses with barriers.
+fn scratch(ctx: &Context, role: Scratch, bytes: u64) -> Result<wgpu::Buffer> {
     if bytes > ctx.max_binding {
         return Err(Error::TooLarge {
             what: "softmax statistics (bytes per binding)",
@@ -433,10 +455,23 @@ fn scratch(ctx: &Context, bytes: u64) -> Result<wgpu::Buffer> {
             limit: ctx.max_binding,
         });
     }
-    Ok(ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("softmax stats"),
-        size: bytes.max(16),
+    let mut slots = ctx.scratch.lock().unwrap_or_else(|p| p.into_inner());
+    let slot = &mut slots[role as usize];
+    if let Some(b) = slot.as_ref().filter(|b| b.size() >= bytes) {
+        return Ok(b.clone());
+    }
+    // Room to grow, but never past what one binding may cover.
+    let size = bytes
+        .max(256)
+        .next_power_of_two()
+        .min(ctx.max_binding)
+        .max(bytes);
+    let b = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("softmax scratch"),
+        size,
         usage: wgpu::BufferUsages::STORAGE,
         mapped_at_creation: false,
-    }))
+    });
+    *slot = Some(b.clone());
+    Ok(b)
 }
