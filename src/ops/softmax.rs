@@ -1,8 +1,10 @@
-//! Softmax: pass 1 computes each row's (max, sum of exp), pass 2 normalises.
-//! Any axis, no transpose. Tensors larger than one storage binding are taken
-//! in windows of whole outer slices; contiguous rows longer than one
-//! workgroup should take are reduced in blocks whose partial (max, sum) pairs
-//! are merged, and may span several windows.
+//! Softmax: pass 1 computes each row's (max, sum of exp), pass 2 normalises
+//! (or one fused pass for short rows on GPUs). Any axis, no transpose.
+//! Tensors larger than one storage binding are taken in windows of whole
+//! outer slices. Rows longer than a workgroup should take, outer slices larger
+//! than a binding, and slices split across buffers are reduced in blocks whose
+//! partial (max, sum) pairs are merged: contiguous rows a workgroup per block,
+//! strided rows a thread per (block, column). No window crosses a buffer.
 
 use super::entry;
 use crate::bindcache::Key;
