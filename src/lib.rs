@@ -23,6 +23,9 @@
 //! [`Context::wrap`] (your buffers, no copy), [`Context::encode`] (your
 //! encoder), [`Context::chain`] (one submission), [`Context::read_many_async`],
 //! [`Context::encode_texture`]. Files of any size: [`stream::apply_file`].
+//! Tensors larger than one buffer span several ([`Tensor::parts`]); every op
+//! works across them. Timing with device timestamps: [`Context::time`]. The
+//! fast CPU path for comparisons: [`cpu::fast`].
 
 pub mod activation;
 mod bindcache;
