@@ -1,8 +1,7 @@
 //! sigmoid, tanh, relu: one thread per element, split across bindings when a
 //! tensor exceeds the storage-binding limit.
 
-use super::{ElemParams, entry};
-use crate::bindcache::Key;
+use super::ElemParams;
 use crate::kernels::Kernel;
 use crate::{Activation, Context, Result, Tensor};
 
@@ -44,42 +43,14 @@ pub(super) fn encode(
                         params: ElemParams,
                         items: u64|
      -> Result<()> {
-        let pipeline = ctx.kernels.get(kernel);
         let (xp, dp) = (&x.parts[k], &dst.parts[k]);
         let off = start as u64 * 4;
-        let mut storage = vec![(1, dp.buffer.clone(), dp.offset + off, size)];
+        let mut bindings = vec![(1, &dp.buffer, dp.offset + off, Some(size))];
         if !inplace {
-            storage.push((0, xp.buffer.clone(), xp.offset + off, size));
+            bindings.push((0, &xp.buffer, xp.offset + off, Some(size)));
         }
-        let key = Key {
-            kernel,
-            params: bytemuck::bytes_of(&params).to_vec(),
-            storage,
-        };
-        let bind = ctx.binds.get(key, || {
-            let uniform = ctx.uniform(&params);
-            let mut entries = vec![
-                entry(1, &dp.buffer, dp.offset + off, Some(size)),
-                entry(2, &uniform, 0, None),
-            ];
-            if !inplace {
-                entries.push(entry(0, &xp.buffer, xp.offset + off, Some(size)));
-            }
-            ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(act.name()),
-                layout: &pipeline.get_bind_group_layout(0),
-                entries: &entries,
-            })
-        });
-        let (gx, gy) = ctx.grid(items.div_ceil(ctx.wg_size as u64))?;
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(act.name()),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups(gx, gy, 1);
-        Ok(())
+        let groups = items.div_ceil(ctx.wg_size as u64);
+        ctx.dispatch(enc, kernel, &params, &bindings, groups)
     };
     // Per part, chunks start at multiples of max_binding, itself a multiple
     // of the storage offset alignment and of 16 bytes.

@@ -9,6 +9,8 @@ mod texture;
 pub use texture::TEXTURE_FORMATS;
 pub(crate) use texture::TexturePipelines;
 
+use crate::bindcache::Key;
+use crate::kernels::Kernel;
 use crate::{Activation, Context, Error, Relu, Result, Tensor};
 use wgpu::util::DeviceExt;
 
@@ -109,6 +111,52 @@ impl Context {
                 contents: bytemuck::bytes_of(v),
                 usage: wgpu::BufferUsages::UNIFORM,
             })
+    }
+
+    /// Records one compute pass: `kernel` over `groups` workgroups, with its
+    /// storage `bindings` (binding, buffer, offset, size; `None`: the rest of
+    /// the buffer) and `params` as the uniform at binding 2. The bind group
+    /// comes from the cache when the same kernel, buffers and parameters
+    /// were bound before.
+    pub(crate) fn dispatch<P: bytemuck::Pod>(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        kernel: Kernel,
+        params: &P,
+        bindings: &[(u32, &wgpu::Buffer, u64, Option<u64>)],
+        groups: u64,
+    ) -> Result<()> {
+        let pipeline = self.kernels.get(kernel);
+        let key = Key {
+            kernel,
+            params: bytemuck::bytes_of(params).to_vec(),
+            storage: bindings
+                .iter()
+                .map(|&(b, buf, off, size)| (b, buf.clone(), off, size.unwrap_or(u64::MAX)))
+                .collect(),
+        };
+        let bind = self.binds.get(key, || {
+            let uniform = self.uniform(params);
+            let mut entries: Vec<_> = bindings
+                .iter()
+                .map(|&(b, buf, off, size)| entry(b, buf, off, size))
+                .collect();
+            entries.push(entry(2, &uniform, 0, None));
+            self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(kernel.source().0),
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            })
+        });
+        let (gx, gy) = self.grid(groups)?;
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(kernel.source().0),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups(gx, gy, 1);
+        Ok(())
     }
 
     /// Workgroup grid for `groups` workgroups, folded into y past the

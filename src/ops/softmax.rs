@@ -6,8 +6,6 @@
 //! partial (max, sum) pairs are merged: contiguous rows a workgroup per block,
 //! strided rows a thread per (block, column). No window crosses a buffer.
 
-use super::entry;
-use crate::bindcache::Key;
 use crate::kernels::Kernel;
 use crate::shape::split_at_axis;
 use crate::{Context, Error, Result, Tensor};
@@ -62,38 +60,8 @@ impl Pass<'_> {
         bindings: &[(u32, &wgpu::Buffer, u64, Option<u64>)],
         groups: u64,
     ) -> Result<()> {
-        let ctx = self.ctx;
-        let pipeline = ctx.kernels.get(kernel);
-        let key = Key {
-            kernel,
-            params: bytemuck::bytes_of(&params).to_vec(),
-            storage: bindings
-                .iter()
-                .map(|&(b, buf, off, size)| (b, buf.clone(), off, size.unwrap_or(u64::MAX)))
-                .collect(),
-        };
-        let bind = ctx.binds.get(key, || {
-            let uniform = ctx.uniform(&params);
-            let mut entries: Vec<_> = bindings
-                .iter()
-                .map(|&(b, buf, off, size)| entry(b, buf, off, size))
-                .collect();
-            entries.push(entry(2, &uniform, 0, None));
-            ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("softmax"),
-                layout: &pipeline.get_bind_group_layout(0),
-                entries: &entries,
-            })
-        });
-        let (gx, gy) = self.ctx.grid(groups)?;
-        let mut pass = self.enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("softmax"),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups(gx, gy, 1);
-        Ok(())
+        self.ctx
+            .dispatch(self.enc, kernel, &params, bindings, groups)
     }
 }
 
