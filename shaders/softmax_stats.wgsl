@@ -39,10 +39,79 @@ fn reduce_sum(t: u32, v: f32) {
     }
 }
 
+// The statistics of a range of `src`: m, its largest finite entry; s, the sum
+// of exp(x - m); bad, whether any entry is NaN or +inf.
+struct Stat {
+    m: f32,
+    s: f32,
+    bad: bool,
+}
+
+// As a row's stats: (m, s), with s = 0 marking a row that comes out all NaN.
+fn row_stat(st: Stat) -> vec2<f32> {
+    return vec2<f32>(st.m, select(st.s, 0.0, st.bad));
+}
+
+// As a block's partial: (m, s), or (NaN, 0) for a block holding a NaN or +inf.
+fn partial(st: Stat) -> vec2<f32> {
+    return select(vec2<f32>(st.m, st.s), vec2<f32>(qnan(), 0.0), st.bad);
+}
+
+// One thread's walk over `count` elements of `src` from `first`, `stride`
+// apart: a max pass, then a sum pass.
+fn walk(first: u32, count: u32, stride: u32) -> Stat {
+    var m = -F32_MAX;
+    var bad = 0u;
+    for (var k = 0u; k < count; k++) {
+        track(src[first + k * stride], &m, &bad);
+    }
+    var acc = acc_new();
+    for (var k = 0u; k < count; k++) {
+        add_exp(&acc, src[first + k * stride], m);
+    }
+    return Stat(m, acc_total(acc), bad != 0u);
+}
+
+// The same range shared by a workgroup (thread `t`), with tree reductions in
+// between; every thread gets the result. Call from uniform control flow.
+fn reduce_range(t: u32, first: u32, count: u32, stride: u32) -> Stat {
+    var m = -F32_MAX;
+    var bad = 0u;
+    for (var k = t; k < count; k += WG_SIZE) {
+        track(src[first + k * stride], &m, &bad);
+    }
+    reduce_max(t, m, bad);
+    let mx = red_max[0];
+    var acc = acc_new();
+    for (var k = t; k < count; k += WG_SIZE) {
+        add_exp(&acc, src[first + k * stride], mx);
+    }
+    reduce_sum(t, acc_total(acc));
+    return Stat(mx, red_sum[0], red_bad[0] != 0u);
+}
+
+// Folds a block partial into the running max `m` of the partials that hold a
+// finite entry; a NaN partial sets `bad`.
+fn track_partial(p: vec2<f32>, m: ptr<function, f32>, bad: ptr<function, u32>) {
+    if (is_nan_bits(bitcast<u32>(p.x))) {
+        *bad = 1u;
+    } else if (p.y > 0.0) {
+        *m = max(*m, p.x);
+    }
+}
+
+// Adds a block partial's sum, rescaled to the merged max `mx`.
+fn add_partial(acc: ptr<function, Acc>, p: vec2<f32>, mx: f32) {
+    if (!is_nan_bits(bitcast<u32>(p.x)) && p.y > 0.0) {
+        acc_add(acc, p.y * exp_diff(p.x, mx));
+    }
+}
+
 // One workgroup per row, then a tree reduction in workgroup memory: rows
-// longer than COLS_MAX_LEN (host side), contiguous or strided. llvmpipe stops
-// any invocation after about 2^16 loop trips in all, so a long row is never
-// left to a single thread.
+// longer than COLS_MAX_LEN (host side), contiguous or strided, and on GPUs
+// contiguous rows a workgroup wide or more. llvmpipe stops any invocation
+// after about 2^16 loop trips in all, so a long row is never left to a single
+// thread.
 @compute @workgroup_size(WG_SIZE)
 fn rows(
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -53,25 +122,9 @@ fn rows(
     if (row >= sp.outer * sp.inner) {
         return;
     }
-    let t = lid.x;
-    let base = row_base(row);
-    let stride = sp.inner;
-
-    var m = -F32_MAX;
-    var bad = 0u;
-    for (var k = t; k < sp.len; k += WG_SIZE) {
-        track(src[base + k * stride], &m, &bad);
-    }
-    reduce_max(t, m, bad);
-    let mx = red_max[0];
-
-    var acc = acc_new();
-    for (var k = t; k < sp.len; k += WG_SIZE) {
-        add_exp(&acc, src[base + k * stride], mx);
-    }
-    reduce_sum(t, acc_total(acc));
-    if (t == 0u) {
-        stats[row] = vec2<f32>(mx, select(red_sum[0], 0.0, red_bad[0] != 0u));
+    let st = reduce_range(lid.x, row_base(row), sp.len, sp.inner);
+    if (lid.x == 0u) {
+        stats[row] = row_stat(st);
     }
 }
 
@@ -84,25 +137,12 @@ fn cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (row >= sp.outer * sp.inner) {
         return;
     }
-    let base = row_base(row);
-    let stride = sp.inner;
-
-    var m = -F32_MAX;
-    var bad = 0u;
-    for (var k = 0u; k < sp.len; k++) {
-        track(src[base + k * stride], &m, &bad);
-    }
-    var acc = acc_new();
-    for (var k = 0u; k < sp.len; k++) {
-        add_exp(&acc, src[base + k * stride], m);
-    }
-    stats[row] = vec2<f32>(m, select(acc_total(acc), 0.0, bad != 0u));
+    stats[row] = row_stat(walk(row_base(row), sp.len, sp.inner));
 }
 
 // Long rows, pass 1a: one workgroup per block of `sp.block` elements of the
-// window, one row's elements `sp.inner` apart; writes the block's (max, sum of
-// exp(x - max)) to stats[sp.pbase + b], with (NaN, 0) for a block holding a
-// NaN or +inf.
+// window, one row's elements `sp.inner` apart; writes the block's partial to
+// stats[sp.pbase + b].
 @compute @workgroup_size(WG_SIZE)
 fn blocks(
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -114,22 +154,10 @@ fn blocks(
     if (start >= sp.count) {
         return;
     }
-    let end = min(start + sp.block, sp.count);
-    let t = lid.x;
-    var m = -F32_MAX;
-    var bad = 0u;
-    for (var k = start + t; k < end; k += WG_SIZE) {
-        track(src[sp.base + k * sp.inner], &m, &bad);
-    }
-    reduce_max(t, m, bad);
-    let mx = red_max[0];
-    var acc = acc_new();
-    for (var k = start + t; k < end; k += WG_SIZE) {
-        add_exp(&acc, src[sp.base + k * sp.inner], mx);
-    }
-    reduce_sum(t, acc_total(acc));
-    if (t == 0u) {
-        stats[sp.pbase + b] = select(vec2<f32>(mx, red_sum[0]), vec2<f32>(qnan(), 0.0), red_bad[0] != 0u);
+    let n = min(sp.block, sp.count - start);
+    let st = reduce_range(lid.x, sp.base + start * sp.inner, n, sp.inner);
+    if (lid.x == 0u) {
+        stats[sp.pbase + b] = partial(st);
     }
 }
 
@@ -141,33 +169,24 @@ fn combine(@builtin(local_invocation_id) lid: vec3<u32>) {
     var m = -F32_MAX;
     var bad = 0u;
     for (var b = t; b < sp.count; b += WG_SIZE) {
-        let p = parts[b];
-        if (is_nan_bits(bitcast<u32>(p.x))) {
-            bad = 1u;
-        } else if (p.y > 0.0) {
-            m = max(m, p.x);
-        }
+        track_partial(parts[b], &m, &bad);
     }
     reduce_max(t, m, bad);
     let mx = red_max[0];
     var acc = acc_new();
     for (var b = t; b < sp.count; b += WG_SIZE) {
-        let p = parts[b];
-        if (!is_nan_bits(bitcast<u32>(p.x)) && p.y > 0.0) {
-            acc_add(&acc, p.y * exp_diff(p.x, mx));
-        }
+        add_partial(&acc, parts[b], mx);
     }
     reduce_sum(t, acc_total(acc));
     if (t == 0u) {
-        stats[sp.first] = vec2<f32>(mx, select(red_sum[0], 0.0, red_bad[0] != 0u));
+        stats[sp.first] = row_stat(Stat(mx, red_sum[0], red_bad[0] != 0u));
     }
 }
 
 // Long strided rows, pass 1a: thread f handles column c = f % sp.len of the
 // window's sp.len columns and k-slices [b * sp.block, (b + 1) * sp.block) of
 // its sp.count, b = f / sp.len; slice k of column c is src[sp.base + k *
-// sp.inner + c]. Writes (max, sum of exp(x - max)) to stats[(sp.pbase + b) *
-// sp.len + c], (NaN, 0) for a NaN or +inf.
+// sp.inner + c]. Writes the partial to stats[(sp.pbase + b) * sp.len + c].
 @compute @workgroup_size(WG_SIZE)
 fn colblocks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let f = flat_index(gid, nwg);
@@ -177,17 +196,8 @@ fn colblocks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     if (start >= sp.count) {
         return;
     }
-    let end = min(start + sp.block, sp.count);
-    var m = -F32_MAX;
-    var bad = 0u;
-    for (var k = start; k < end; k++) {
-        track(src[sp.base + k * sp.inner + c], &m, &bad);
-    }
-    var acc = acc_new();
-    for (var k = start; k < end; k++) {
-        add_exp(&acc, src[sp.base + k * sp.inner + c], m);
-    }
-    stats[(sp.pbase + b) * sp.len + c] = select(vec2<f32>(m, acc_total(acc)), vec2<f32>(qnan(), 0.0), bad != 0u);
+    let n = min(sp.block, sp.count - start);
+    stats[(sp.pbase + b) * sp.len + c] = partial(walk(sp.base + start * sp.inner + c, n, sp.inner));
 }
 
 // Long strided rows, pass 1b: thread c merges the sp.count partials of
@@ -201,21 +211,13 @@ fn colcombine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     var m = -F32_MAX;
     var bad = 0u;
     for (var b = 0u; b < sp.count; b++) {
-        let p = parts[b * sp.len + c];
-        if (is_nan_bits(bitcast<u32>(p.x))) {
-            bad = 1u;
-        } else if (p.y > 0.0) {
-            m = max(m, p.x);
-        }
+        track_partial(parts[b * sp.len + c], &m, &bad);
     }
     var acc = acc_new();
     for (var b = 0u; b < sp.count; b++) {
-        let p = parts[b * sp.len + c];
-        if (!is_nan_bits(bitcast<u32>(p.x)) && p.y > 0.0) {
-            acc_add(&acc, p.y * exp_diff(p.x, m));
-        }
+        add_partial(&acc, parts[b * sp.len + c], m);
     }
-    stats[sp.first + c] = vec2<f32>(m, select(acc_total(acc), 0.0, bad != 0u));
+    stats[sp.first + c] = row_stat(Stat(m, acc_total(acc), bad != 0u));
 }
 
 // Rows that fit in workgroup memory (inner == 1, len <= FUSED_MAX, out of
