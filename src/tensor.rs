@@ -109,6 +109,11 @@ impl Drop for Tensor {
 // Buffers are never zero-sized: wgpu cannot bind an empty range.
 pub(crate) const MIN_BUFFER: u64 = 16;
 
+/// The size of the buffer holding `bytes` of a tensor.
+fn storage_size(bytes: u64) -> u64 {
+    bytes.max(MIN_BUFFER).next_multiple_of(4)
+}
+
 const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
@@ -124,43 +129,46 @@ impl Context {
         Ok(len)
     }
 
-    /// How a tensor of `shape` (`len` elements) is split across buffers:
-    /// (first element, elements) of each part. One part when it fits;
-    /// otherwise parts of whole trailing slices `shape[d..]` (the largest
-    /// that fit), so that softmax over an axis at or after `d` never spans two
-    /// buffers, and single elements for a last dimension too long for one.
-    pub(crate) fn partition(&self, shape: &[usize], len: usize) -> Vec<(usize, usize)> {
+    /// A tensor of `shape` whose parts `part(start, n)` makes, one per buffer.
+    /// One part when it fits; otherwise parts of whole trailing slices
+    /// `shape[d..]` (the largest that fit), so that softmax over an axis at or
+    /// after `d` never spans two buffers, and single elements for a last
+    /// dimension too long for one.
+    fn new_tensor(
+        &self,
+        shape: &[usize],
+        mut part: impl FnMut(usize, usize) -> Result<Part>,
+    ) -> Result<Tensor> {
+        let len = self.check_size(shape)?;
         let max = self.max_buffer_elems;
-        if len <= max {
-            return vec![(0, len)];
-        }
-        let slice = granule(shape, max);
-        let part = max / slice * slice;
-        (0..len)
-            .step_by(part)
-            .map(|s| (s, part.min(len - s)))
-            .collect()
-    }
-
-    fn make_tensor(&self, shape: &[usize], len: usize, parts: Vec<Part>) -> Tensor {
-        Tensor {
-            granule: if parts.len() > 1 {
-                granule(shape, self.max_buffer_elems)
-            } else {
-                len.max(1)
-            },
+        let (granule, step) = if len <= max {
+            (len.max(1), len.max(1))
+        } else {
+            let g = granule(shape, max);
+            (g, max / g * g)
+        };
+        let parts = if len == 0 {
+            vec![part(0, 0)?]
+        } else {
+            (0..len)
+                .step_by(step)
+                .map(|s| part(s, step.min(len - s)))
+                .collect::<Result<_>>()?
+        };
+        Ok(Tensor {
             parts,
+            granule,
             binds: self.binds.clone(),
             shape: shape.to_vec(),
             len,
-        }
+        })
     }
 
     fn create_storage(&self, bytes: u64, mapped: bool) -> Result<wgpu::Buffer> {
         self.scoped(|| {
             self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("wgact tensor"),
-                size: bytes.max(MIN_BUFFER).next_multiple_of(4),
+                size: storage_size(bytes),
                 usage: TENSOR_USAGE,
                 mapped_at_creation: mapped,
             })
@@ -184,8 +192,7 @@ impl Context {
                 got: data.len(),
             });
         }
-        let mut parts = Vec::new();
-        for (start, n) in self.partition(shape, len) {
+        self.new_tensor(shape, |start, n| {
             let buffer = self.create_storage(n as u64 * 4, true)?;
             {
                 let mut view = buffer
@@ -196,29 +203,23 @@ impl Context {
                     .copy_from_slice(bytemuck::cast_slice(&data[start..start + n]));
             }
             buffer.unmap();
-            parts.push(Part::new(buffer, start, n, None));
-        }
-        Ok(self.make_tensor(shape, len, parts))
+            Ok(Part::new(buffer, start, n, None))
+        })
     }
 
     /// A tensor of `shape` whose contents are zero.
     pub fn zeros(&self, shape: &[usize]) -> Result<Tensor> {
-        let len = self.check_size(shape)?;
-        let mut parts = Vec::new();
-        for (start, n) in self.partition(shape, len) {
+        self.new_tensor(shape, |start, n| {
             let buffer = self.create_storage(n as u64 * 4, false)?;
-            parts.push(Part::new(buffer, start, n, None));
-        }
-        Ok(self.make_tensor(shape, len, parts))
+            Ok(Part::new(buffer, start, n, None))
+        })
     }
 
     /// A tensor of `shape` with unspecified contents, for outputs: its buffers
     /// may be ones a dropped tensor gave back to the pool.
     pub fn empty(&self, shape: &[usize]) -> Result<Tensor> {
-        let len = self.check_size(shape)?;
-        let mut parts = Vec::new();
-        for (start, n) in self.partition(shape, len) {
-            let size = (n as u64 * 4).max(MIN_BUFFER).next_multiple_of(4);
+        self.new_tensor(shape, |start, n| {
+            let size = storage_size(n as u64 * 4);
             let buffer = match self.pool.take(size) {
                 Some(b) => b,
                 None => {
@@ -226,9 +227,8 @@ impl Context {
                     self.create_storage(size, false)?
                 }
             };
-            parts.push(Part::new(buffer, start, n, Some(self.pool.clone())));
-        }
-        Ok(self.make_tensor(shape, len, parts))
+            Ok(Part::new(buffer, start, n, Some(self.pool.clone())))
+        })
     }
 
     /// Views `bytes` of a caller's `buffer` from byte `offset` as a tensor of
@@ -267,9 +267,12 @@ impl Context {
                 needed: bytes,
             });
         }
-        let mut part = Part::new(buffer.clone(), 0, len, None);
-        part.offset = offset;
-        Ok(self.make_tensor(shape, len, vec![part]))
+        // One part: len fits one buffer (checked above).
+        self.new_tensor(shape, |start, n| {
+            let mut part = Part::new(buffer.clone(), start, n, None);
+            part.offset = offset;
+            Ok(part)
+        })
     }
 
     pub(crate) fn submit(&self, enc: wgpu::CommandEncoder) -> Result<wgpu::SubmissionIndex> {
