@@ -190,18 +190,6 @@ impl ReadFuture {
         }
     }
 
-    /// Polls the device for at most `ms` milliseconds (in short slices, so
-    /// wgpu's GL backend never holds its context lock for long).
-    fn step(&self, ms: u64) -> Result<()> {
-        match self.device.poll(wgpu::PollType::Wait {
-            submission_index: None,
-            timeout: Some(std::time::Duration::from_millis(ms)),
-        }) {
-            Ok(_) | Err(wgpu::PollError::Timeout) => Ok(()),
-            Err(e) => Err(Error::Readback(e.to_string())),
-        }
-    }
-
     fn try_finish(&mut self) -> Option<Result<Vec<Vec<f32>>>> {
         if let Some(e) = self.error.take() {
             return Some(Err(e));
@@ -245,7 +233,7 @@ impl Future for ReadFuture {
             return Poll::Ready(r);
         }
         self.state.lock().unwrap_or_else(|p| p.into_inner()).waker = Some(cx.waker().clone());
-        if let Err(e) = self.step(1) {
+        if let Err(e) = poll_slice(&self.device, None, 1) {
             return Poll::Ready(Err(e));
         }
         if let Some(r) = self.try_finish() {
@@ -254,5 +242,24 @@ impl Future for ReadFuture {
         // wgpu only runs map callbacks inside poll(): ask to be polled again.
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+/// Polls `device` for at most `ms` milliseconds, waiting for submission
+/// `index` (or for everything submitted, when `None`); true when it is done.
+/// Waits are short slices because wgpu's GL backend holds its context lock
+/// through each one.
+pub(crate) fn poll_slice(
+    device: &wgpu::Device,
+    index: Option<wgpu::SubmissionIndex>,
+    ms: u64,
+) -> Result<bool> {
+    match device.poll(wgpu::PollType::Wait {
+        submission_index: index,
+        timeout: Some(std::time::Duration::from_millis(ms)),
+    }) {
+        Ok(_) => Ok(true),
+        Err(wgpu::PollError::Timeout) => Ok(false),
+        Err(e) => Err(Error::Readback(e.to_string())),
     }
 }

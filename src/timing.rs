@@ -1,7 +1,7 @@
 //! Timing recorded work: wall clock on the host and, where the device has
 //! timestamp queries, the device's own time for the work alone.
 
-use crate::readback::{Copy, Readback};
+use crate::readback::{Copy, Readback, poll_slice};
 use crate::{Context, ReadFuture, Result};
 use std::time::{Duration, Instant};
 
@@ -46,13 +46,13 @@ impl Context {
         &self,
         record: impl FnOnce(&mut wgpu::CommandEncoder) -> Result<()>,
     ) -> Result<Timing> {
-        self.wait_idle()?;
+        self.wait_for(None)?;
         let mut enc = self.device.create_command_encoder(&Default::default());
         if !self.has_timestamps() {
             record(&mut enc)?;
             let start = Instant::now();
             let index = self.submit(enc)?;
-            self.wait_for(index)?;
+            self.wait_for(Some(index))?;
             return Ok(Timing {
                 wall: start.elapsed(),
                 device: None,
@@ -118,24 +118,9 @@ impl Context {
         })
     }
 
-    /// Waits until the device has finished everything submitted so far.
-    pub(crate) fn wait_idle(&self) -> Result<()> {
-        let index = self.submit(self.device.create_command_encoder(&Default::default()))?;
-        self.wait_for(index)
-    }
-
-    /// Waits for submission `index`, polling in short slices (wgpu's GL
-    /// backend holds its context lock through each wait).
-    pub(crate) fn wait_for(&self, index: wgpu::SubmissionIndex) -> Result<()> {
-        loop {
-            match self.device.poll(wgpu::PollType::Wait {
-                submission_index: Some(index.clone()),
-                timeout: Some(Duration::from_millis(5)),
-            }) {
-                Ok(_) => return Ok(()),
-                Err(wgpu::PollError::Timeout) => continue,
-                Err(e) => return Err(crate::Error::Readback(e.to_string())),
-            }
-        }
+    /// Waits for submission `index`, or for everything submitted so far.
+    fn wait_for(&self, index: Option<wgpu::SubmissionIndex>) -> Result<()> {
+        while !poll_slice(&self.device, index.clone(), 5)? {}
+        Ok(())
     }
 }
