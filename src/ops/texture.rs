@@ -64,15 +64,14 @@ impl Context {
         if let Some(p) = map.get(&key) {
             return Ok(p.clone());
         }
-        let op_src = match act {
-            Activation::Sigmoid => crate::kernels::sources::SIGMOID_FN,
-            Activation::Tanh => crate::kernels::sources::TANH_FN,
-            Activation::Relu(_) => crate::kernels::sources::RELU_FN,
-            Activation::Softmax { .. } => {
-                return Err(Error::Texture(
-                    "softmax is not elementwise; textures take sigmoid, tanh or relu".into(),
-                ));
-            }
+        // The same op functions the shader validation test compiles.
+        let Some(&(_, op_src)) = crate::kernels::sources::ELEMENTWISE_FNS
+            .iter()
+            .find(|(name, _)| *name == act.name())
+        else {
+            return Err(Error::Texture(
+                "softmax is not elementwise; textures take sigmoid, tanh or relu".into(),
+            ));
         };
         let src =
             crate::kernels::texture_source(op_src, wgsl_format(format).unwrap_or("rgba32float"));
