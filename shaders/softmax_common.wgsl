@@ -76,23 +76,38 @@ fn track(x: f32, m: ptr<function, f32>, bad: ptr<function, u32>) {
     }
 }
 
+// A row's statistics are (m, t): m its largest finite entry and
+// t = sum(exp(x - m)) - 1, kept apart from the 1 so that log_softmax's
+// log1p(t) keeps the small terms. Entries equal to m add exactly 1 each and
+// are counted in `ones` (integers, exact in f32); the rest go to `acc`. A row
+// with no finite entry has t = -1; t = -1 also marks a row that comes out all
+// NaN.
+
 // Adds exp(x - mx) for a finite x (-inf adds nothing).
-fn add_exp(acc: ptr<function, Acc>, x: f32, mx: f32) {
-    if (is_finite_bits(bitcast<u32>(x))) {
+fn add_exp(acc: ptr<function, Acc>, ones: ptr<function, f32>, x: f32, mx: f32) {
+    let b = bitcast<u32>(x);
+    if (b == bitcast<u32>(mx)) {
+        *ones += 1.0;
+    } else if (is_finite_bits(b)) {
         acc_add(acc, exp_diff(x, mx));
     }
 }
 
-// The softmax of x in a row with max `mx` and sum `sum`; sum == 0 marks a
-// row that comes out all NaN.
-fn softmax_value(x: f32, mx: f32, sum: f32) -> f32 {
-    if (bitcast<u32>(sum) == 0u) {
-        return qnan();
-    }
-    if (bitcast<u32>(x) == F32_NEG_INF_BITS) {
-        return 0.0;
-    }
-    return div(exp_diff(x, mx), sum);
+// t from the count of entries at the max and the sum of the others.
+fn excess(ones: f32, rest: f32) -> f32 {
+    return (ones - 1.0) + rest;
+}
+
+// Whether (m, t) marks a row that comes out all NaN.
+fn dead_row(t: f32) -> bool {
+    return bitcast<u32>(t) == bitcast<u32>(-1.0);
+}
+
+// 1 + t as an exact pair (hi, lo) (2Sum: t may exceed 1).
+fn one_plus(t: f32) -> vec2<f32> {
+    let s = 1.0 + t;
+    let bb = s - t;
+    return vec2<f32>(s, (1.0 - (s - bb)) + (t - bb));
 }
 
 // Index of the first element of row `row` (= o * inner + i) in the binding.

@@ -1,4 +1,5 @@
-// Pass 2 of softmax: out = exp(x - m) / s with the row's (m, s) from pass 1.
+// Pass 2 of softmax and log_softmax: the op's axis_value of each element,
+// with its row's (m, t) from pass 1.
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
@@ -11,7 +12,7 @@ fn normalize(x: f32, i: u32) -> f32 {
     let o = idx / plane;
     let row = o * sp.inner + (idx - o * plane) % sp.inner;
     let st = stats[row];
-    return softmax_value(x, st.x, st.y);
+    return axis_value(x, st.x, st.y);
 }
 
 @compute @workgroup_size(WG_SIZE)
@@ -45,7 +46,7 @@ fn rows(
     let st = stats[row];
     let base = sp.base + row * sp.len;
     for (var k = lid.x; k < sp.len; k += WG_SIZE) {
-        dst[base + k] = softmax_value(src[base + k], st.x, st.y);
+        dst[base + k] = axis_value(src[base + k], st.x, st.y);
     }
 }
 
@@ -62,6 +63,6 @@ fn rows_inplace(
     let st = stats[row];
     let base = sp.base + row * sp.len;
     for (var k = lid.x; k < sp.len; k += WG_SIZE) {
-        dst[base + k] = softmax_value(dst[base + k], st.x, st.y);
+        dst[base + k] = axis_value(dst[base + k], st.x, st.y);
     }
 }

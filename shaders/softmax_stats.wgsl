@@ -1,6 +1,8 @@
-// Pass 1 of softmax: per row, the maximum m of its finite entries and
-// s = sum(exp(x - m)). Stored as (m, s); s = 0 marks a row whose result is all
-// NaN (it holds a NaN or +inf, or has no finite entry). -inf entries add 0.
+// Pass 1 of softmax and log_softmax: per row, the maximum m of its finite
+// entries and t = sum(exp(x - m)) - 1 (see softmax_common.wgsl). Stored as
+// (m, t); t = -1 marks a row whose result is all NaN (it holds a NaN or +inf,
+// or has no finite entry). -inf entries add 0. The op's `axis_value` maps
+// each element in the fused kernel (and in pass 2).
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> stats: array<vec2<f32>>;
@@ -9,12 +11,12 @@
 @group(0) @binding(3) var<storage, read> parts: array<vec2<f32>>;
 
 var<workgroup> red_max: array<f32, WG_MAX>;
-var<workgroup> red_sum: array<f32, WG_MAX>;
+var<workgroup> red_sum: array<vec2<f32>, WG_MAX>;
 var<workgroup> red_bad: array<u32, WG_MAX>;
 
 // Tree reductions over the workgroup (call from uniform control flow): after
 // reduce_max, red_max[0] holds the largest `m` and red_bad[0] the OR of `bad`;
-// after reduce_sum, red_sum[0] holds the sum of `v`.
+// after reduce_sum, red_sum[0] holds the sum of `v` (componentwise).
 fn reduce_max(t: u32, m: f32, bad: u32) {
     red_max[t] = m;
     red_bad[t] = bad;
@@ -28,7 +30,7 @@ fn reduce_max(t: u32, m: f32, bad: u32) {
     }
 }
 
-fn reduce_sum(t: u32, v: f32) {
+fn reduce_sum(t: u32, v: vec2<f32>) {
     red_sum[t] = v;
     workgroupBarrier();
     for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
@@ -39,22 +41,22 @@ fn reduce_sum(t: u32, v: f32) {
     }
 }
 
-// The statistics of a range of `src`: m, its largest finite entry; s, the sum
-// of exp(x - m); bad, whether any entry is NaN or +inf.
+// The statistics of a range of `src`: m, its largest finite entry; t, the sum
+// of exp(x - m) less 1; bad, whether any entry is NaN or +inf.
 struct Stat {
     m: f32,
-    s: f32,
+    t: f32,
     bad: bool,
 }
 
-// As a row's stats: (m, s), with s = 0 marking a row that comes out all NaN.
+// As a row's stats: (m, t), with t = -1 marking a row that comes out all NaN.
 fn row_stat(st: Stat) -> vec2<f32> {
-    return vec2<f32>(st.m, select(st.s, 0.0, st.bad));
+    return vec2<f32>(st.m, select(st.t, -1.0, st.bad));
 }
 
-// As a block's partial: (m, s), or (NaN, 0) for a block holding a NaN or +inf.
+// As a block's partial: (m, t), or (NaN, -1) for a block holding a NaN or +inf.
 fn partial(st: Stat) -> vec2<f32> {
-    return select(vec2<f32>(st.m, st.s), vec2<f32>(qnan(), 0.0), st.bad);
+    return select(vec2<f32>(st.m, st.t), vec2<f32>(qnan(), -1.0), st.bad);
 }
 
 // One thread's walk over `count` elements of `src` from `first`, `stride`
@@ -66,10 +68,11 @@ fn walk(first: u32, count: u32, stride: u32) -> Stat {
         track(src[first + k * stride], &m, &bad);
     }
     var acc = acc_new();
+    var ones = 0.0;
     for (var k = 0u; k < count; k++) {
-        add_exp(&acc, src[first + k * stride], m);
+        add_exp(&acc, &ones, src[first + k * stride], m);
     }
-    return Stat(m, acc_total(acc), bad != 0u);
+    return Stat(m, excess(ones, acc_total(acc)), bad != 0u);
 }
 
 // The same range shared by a workgroup (thread `t`), with tree reductions in
@@ -83,11 +86,13 @@ fn reduce_range(t: u32, first: u32, count: u32, stride: u32) -> Stat {
     reduce_max(t, m, bad);
     let mx = red_max[0];
     var acc = acc_new();
+    var ones = 0.0;
     for (var k = t; k < count; k += WG_SIZE) {
-        add_exp(&acc, src[first + k * stride], mx);
+        add_exp(&acc, &ones, src[first + k * stride], mx);
     }
-    reduce_sum(t, acc_total(acc));
-    return Stat(mx, red_sum[0], red_bad[0] != 0u);
+    reduce_sum(t, vec2<f32>(ones, acc_total(acc)));
+    let r = red_sum[0];
+    return Stat(mx, excess(r.x, r.y), red_bad[0] != 0u);
 }
 
 // Folds a block partial into the running max `m` of the partials that hold a
@@ -95,15 +100,24 @@ fn reduce_range(t: u32, first: u32, count: u32, stride: u32) -> Stat {
 fn track_partial(p: vec2<f32>, m: ptr<function, f32>, bad: ptr<function, u32>) {
     if (is_nan_bits(bitcast<u32>(p.x))) {
         *bad = 1u;
-    } else if (p.y > 0.0) {
+    } else if (!dead_row(p.y)) {
         *m = max(*m, p.x);
     }
 }
 
-// Adds a block partial's sum, rescaled to the merged max `mx`.
-fn add_partial(acc: ptr<function, Acc>, p: vec2<f32>, mx: f32) {
-    if (!is_nan_bits(bitcast<u32>(p.x)) && p.y > 0.0) {
-        acc_add(acc, p.y * exp_diff(p.x, mx));
+// Adds a block partial, rescaled to the merged max `mx`: a block whose max
+// is mx adds one to `ones` and its t to the rest; another adds
+// (1 + t) * exp(m - mx), formed without rounding 1 + t.
+fn add_partial(acc: ptr<function, Acc>, ones: ptr<function, f32>, p: vec2<f32>, mx: f32) {
+    if (is_nan_bits(bitcast<u32>(p.x)) || dead_row(p.y)) {
+        return;
+    }
+    if (bitcast<u32>(p.x) == bitcast<u32>(mx)) {
+        *ones += 1.0;
+        acc_add(acc, p.y);
+    } else {
+        let e = exp_diff(p.x, mx);
+        acc_add(acc, fma(e, p.y, e));
     }
 }
 
@@ -174,12 +188,14 @@ fn combine(@builtin(local_invocation_id) lid: vec3<u32>) {
     reduce_max(t, m, bad);
     let mx = red_max[0];
     var acc = acc_new();
+    var ones = 0.0;
     for (var b = t; b < sp.count; b += WG_SIZE) {
-        add_partial(&acc, parts[b], mx);
+        add_partial(&acc, &ones, parts[b], mx);
     }
-    reduce_sum(t, acc_total(acc));
+    reduce_sum(t, vec2<f32>(ones, acc_total(acc)));
     if (t == 0u) {
-        stats[sp.first] = row_stat(Stat(mx, red_sum[0], red_bad[0] != 0u));
+        let r = red_sum[0];
+        stats[sp.first] = row_stat(Stat(mx, excess(r.x, r.y), red_bad[0] != 0u));
     }
 }
 
@@ -214,17 +230,18 @@ fn colcombine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
         track_partial(parts[b * sp.len + c], &m, &bad);
     }
     var acc = acc_new();
+    var ones = 0.0;
     for (var b = 0u; b < sp.count; b++) {
-        add_partial(&acc, parts[b * sp.len + c], m);
+        add_partial(&acc, &ones, parts[b * sp.len + c], m);
     }
-    stats[sp.first + c] = row_stat(Stat(m, acc_total(acc), bad != 0u));
+    stats[sp.first + c] = row_stat(Stat(m, excess(ones, acc_total(acc)), bad != 0u));
 }
 
 // Rows that fit in workgroup memory (inner == 1, len <= FUSED_MAX, out of
 // place): one workgroup per row reads the row from global memory once into
 // `tile`, reduces max and sum there, and writes the normalised row: one read
-// and one write per element, no second pass. 12 KiB of tile plus the 3 KiB of
-// reduction arrays stay within WebGPU's 16 KiB minimum.
+// and one write per element, no second pass. 12 KiB of tile plus the 4 KiB of
+// reduction arrays fit WebGPU's 16 KiB minimum.
 const FUSED_MAX: u32 = 3072u;
 var<workgroup> tile: array<f32, FUSED_MAX>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
@@ -251,12 +268,14 @@ fn fused(
     reduce_max(t, m, bad);
     let mx = red_max[0];
     var acc = acc_new();
+    var ones = 0.0;
     for (var k = t; k < sp.len; k += WG_SIZE) {
-        add_exp(&acc, tile[k], mx);
+        add_exp(&acc, &ones, tile[k], mx);
     }
-    reduce_sum(t, acc_total(acc));
-    let sum = select(red_sum[0], 0.0, red_bad[0] != 0u);
+    reduce_sum(t, vec2<f32>(ones, acc_total(acc)));
+    let r = red_sum[0];
+    let excess_t = select(excess(r.x, r.y), -1.0, red_bad[0] != 0u);
     for (var k = t; k < sp.len; k += WG_SIZE) {
-        out[base + k] = softmax_value(tile[k], mx, sum);
+        out[base + k] = axis_value(tile[k], mx, excess_t);
     }
 }

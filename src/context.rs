@@ -212,7 +212,7 @@ impl Context {
     ) -> Result<Self> {
         let limits = device.limits();
         let wg_size = workgroup_size(&limits, opts.workgroup_size)?;
-        let kernels = scoped(&device, || Registry::new(&device, wg_size))?;
+        let kernels = Registry::new(wg_size);
         let align = limits.min_storage_buffer_offset_alignment.max(4) as u64;
         let max_buffer = opts
             .max_buffer_size

@@ -77,8 +77,32 @@ pub enum Error {
     #[error("{}: {reason}", .path.display())]
     Npy { path: PathBuf, reason: String },
     /// An unknown activation name.
-    #[error("unknown activation {0:?} (expected one of: sigmoid, relu, tanh, softmax)")]
+    #[error("unknown activation {0:?} (`wgact apply --list` shows the table; expected one of: {names})", names = crate::Op::ALL.iter().map(|o| o.name()).collect::<Vec<_>>().join(", "))]
     UnknownActivation(String),
+    /// A required parameter was not given.
+    #[error("{op} needs parameter {name}")]
+    MissingParameter {
+        op: &'static str,
+        name: &'static str,
+    },
+    /// A parameter the op does not have.
+    #[error("{op} has no parameter {name}")]
+    UnknownParameter { op: &'static str, name: String },
+    /// A parameter value of the wrong type (a float for a flag, say).
+    #[error("{op}: parameter {name} has the wrong type")]
+    ParameterType {
+        op: &'static str,
+        name: &'static str,
+    },
+    /// glu's axis must split into two equal halves.
+    #[error("glu: axis {axis} has odd length {len}; it must split into two halves")]
+    OddHalves { axis: isize, len: usize },
+    /// An op that only elementwise ops support was asked of another.
+    #[error("{op} is not elementwise")]
+    NotElementwise { op: &'static str },
+    /// An op that cannot run in place (its output has another shape).
+    #[error("{op} cannot run in place: its output has another shape")]
+    NotInPlace { op: &'static str },
 }
 
 /// `Result` with wgact's [`Error`].

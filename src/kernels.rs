@@ -1,116 +1,123 @@
-//! The WGSL kernels and the pipeline registry: every pipeline is built once,
-//! when the [`Context`](crate::Context) is made, and reused for every
+//! The WGSL kernels and the pipeline registry. A [`Kernel`] says what it is
+//! (op, kind, width, in place or not); its module is assembled from the
+//! shared numerics, the op's file `shaders/ops/<op>.wgsl`, a parameter
+//! prelude generated from the op table, and the entry points of its kind.
+//! Pipelines are built on first use and kept: one per kernel, for every
 //! parameter value (parameters travel in uniforms).
 
-/// A compute kernel: one WGSL module and one entry point.
+use crate::activation::{Kind, ParamKind, Reduce};
+use crate::{Op, Result};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Load/store width of an elementwise kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kernel {
-    Sigmoid,
-    SigmoidInPlace,
-    Tanh,
-    TanhInPlace,
-    Relu,
-    ReluInPlace,
-    /// vec4 forms of the elementwise kernels.
-    Sigmoid4,
-    Sigmoid4InPlace,
-    Tanh4,
-    Tanh4InPlace,
-    Relu4,
-    Relu4InPlace,
-    /// Softmax pass 1 for contiguous rows (axis is the last non-trivial one).
-    SoftmaxStatsRows,
-    /// Softmax pass 1 for strided rows.
-    SoftmaxStatsCols,
-    /// Softmax pass 1a for long rows: per-block partials.
-    SoftmaxBlocks,
-    /// Softmax pass 1b for long rows: partials merged.
-    SoftmaxCombine,
-    /// Softmax in one pass for rows that fit in workgroup memory.
-    SoftmaxFused,
-    /// Softmax pass 1a for long strided rows: per-(block, column) partials.
-    SoftmaxColBlocks,
-    /// Softmax pass 1b for long strided rows: partials merged per column.
-    SoftmaxColCombine,
-    /// Softmax pass 2.
-    SoftmaxNorm,
-    SoftmaxNormInPlace,
-    /// Softmax pass 2 for contiguous rows, a workgroup per row.
-    SoftmaxNormRows,
-    SoftmaxNormRowsInPlace,
+pub enum Width {
+    /// One element per invocation (the last 1-3 elements of a vec4 run).
+    Scalar,
+    /// `vec4` loads and stores.
+    Vec4,
 }
 
+/// Pass 1 of the max-and-sum axis ops (softmax, log_softmax).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StatsPass {
+    /// A workgroup per row.
+    Rows,
+    /// A thread per row (strided or short rows).
+    Cols,
+    /// Long rows: per-block partials.
+    Blocks,
+    /// Long rows: partials merged.
+    Combine,
+    /// Rows that fit in workgroup memory: statistics and values in one pass.
+    Fused,
+    /// Long strided rows: per-(block, column) partials.
+    ColBlocks,
+    /// Long strided rows: partials merged per column.
+    ColCombine,
+}
+
+/// Pass 2 of the max-and-sum axis ops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NormLayout {
+    /// A thread per element.
+    Elements,
+    /// Contiguous rows, a workgroup per row.
+    Rows,
+}
+
+/// A compute kernel: one module and one entry point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// An elementwise op over a buffer.
+    Map { op: Op, width: Width, inplace: bool },
+    /// Pass 1 (or the fused single pass) of a max-and-sum axis op.
+    Stats { op: Op, pass: StatsPass },
+    /// Pass 2 of a max-and-sum axis op.
+    Norm {
+        op: Op,
+        layout: NormLayout,
+        inplace: bool,
+    },
+    /// A simplex projection (sparsemax), a workgroup per row, out of place.
+    Simplex { op: Op },
+    /// An op over the two halves of an axis (glu).
+    Halves { op: Op },
+}
+
+/// Full WGSL of one file of `shaders/`.
 macro_rules! shader {
-    ($($file:literal),+) => {
-        concat!($(include_str!(concat!("../shaders/", $file)), "\n"),+)
+    ($file:literal) => {
+        include_str!(concat!("../shaders/", $file))
     };
 }
 
-/// Full WGSL source of each module (WGSL has no `#include`, so the shared
-/// numerics in `common.wgsl` are prepended).
-pub mod sources {
-    /// The op's `activate(x)` with the shared numerics, for buffers and textures.
-    pub const SIGMOID_FN: &str = shader!("common.wgsl", "sigmoid.wgsl");
-    pub const TANH_FN: &str = shader!("common.wgsl", "tanh.wgsl");
-    pub const RELU_FN: &str = shader!("common.wgsl", "relu.wgsl");
+/// Shared numerics every op module starts with (WGSL has no `#include`).
+pub const SHARED: [&str; 4] = [
+    shader!("common.wgsl"),
+    shader!("elementary.wgsl"),
+    shader!("shared_exp.wgsl"),
+    shader!("shared_gelu.wgsl"),
+];
 
-    pub const SIGMOID: &str = shader!(
-        "common.wgsl",
-        "sigmoid.wgsl",
-        "params.wgsl",
-        "elementwise.wgsl"
-    );
-    pub const TANH: &str = shader!(
-        "common.wgsl",
-        "tanh.wgsl",
-        "params.wgsl",
-        "elementwise.wgsl"
-    );
-    pub const RELU: &str = shader!(
-        "common.wgsl",
-        "relu.wgsl",
-        "params.wgsl",
-        "elementwise.wgsl"
-    );
-    pub const SIGMOID4: &str = shader!(
-        "common.wgsl",
-        "sigmoid.wgsl",
-        "params.wgsl",
-        "elementwise4.wgsl"
-    );
-    pub const TANH4: &str = shader!(
-        "common.wgsl",
-        "tanh.wgsl",
-        "params.wgsl",
-        "elementwise4.wgsl"
-    );
-    pub const RELU4: &str = shader!(
-        "common.wgsl",
-        "relu.wgsl",
-        "params.wgsl",
-        "elementwise4.wgsl"
-    );
-    pub const SOFTMAX_STATS: &str =
-        shader!("common.wgsl", "softmax_common.wgsl", "softmax_stats.wgsl");
-    pub const SOFTMAX_NORM: &str =
-        shader!("common.wgsl", "softmax_common.wgsl", "softmax_norm.wgsl");
-    /// Every buffer module, with a name, for validation.
-    pub const ALL: [(&str, &str); 8] = [
-        ("sigmoid", SIGMOID),
-        ("tanh", TANH),
-        ("relu", RELU),
-        ("sigmoid4", SIGMOID4),
-        ("tanh4", TANH4),
-        ("relu4", RELU4),
-        ("softmax_stats", SOFTMAX_STATS),
-        ("softmax_norm", SOFTMAX_NORM),
-    ];
-    /// Every elementwise op's function, with a name, for texture modules.
-    pub const ELEMENTWISE_FNS: [(&str, &str); 3] = [
-        ("sigmoid", SIGMOID_FN),
-        ("tanh", TANH_FN),
-        ("relu", RELU_FN),
-    ];
+/// The parameter prelude of `op`: `fn p_<name>() -> f32` for each of its
+/// parameters, reading its slot of the uniform (`params.p`), so the slot
+/// order is written once, in the op table.
+pub fn param_prelude(op: Op) -> String {
+    op.info()
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.kind != ParamKind::Axis)
+        .map(|(i, p)| format!("fn p_{}() -> f32 {{\n    return params.p[{i}];\n}}\n", p.name))
+        .collect()
+}
+
+/// The module of an elementwise op with the entry points `entry_file`.
+fn elementwise_module(op: Op, entry_file: &str) -> String {
+    let mut s = SHARED.join("\n");
+    for part in [
+        shader!("params.wgsl"),
+        &param_prelude(op),
+        op.info().wgsl,
+        entry_file,
+    ] {
+        s.push('\n');
+        s.push_str(part);
+    }
+    s
+}
+
+/// The module of an axis op with the machinery `entry_file`.
+fn axis_module(op: Op, entry_file: &str) -> String {
+    [
+        shader!("common.wgsl"),
+        shader!("softmax_common.wgsl"),
+        op.info().wgsl,
+        entry_file,
+    ]
+    .join("\n")
 }
 
 /// The WGSL name of a storage-texture format wgact writes
@@ -124,74 +131,120 @@ pub fn wgsl_format(f: wgpu::TextureFormat) -> Option<&'static str> {
     }
 }
 
-/// The texture module for an op's function and a WGSL storage `format`.
-pub fn texture_source(op_fn: &str, format: &str) -> String {
-    let body = include_str!("../shaders/texture.wgsl").replace("FORMAT", format);
-    format!(
-        "{op_fn}\n{}\n{body}",
-        include_str!("../shaders/params.wgsl")
-    )
+/// The texture module of an elementwise `op` for a WGSL storage `format`.
+pub fn texture_source(op: Op, format: &str) -> String {
+    elementwise_module(op, &shader!("texture.wgsl").replace("FORMAT", format))
 }
 
 impl Kernel {
-    /// Every kernel.
-    pub const ALL: [Kernel; 23] = [
-        Kernel::Sigmoid,
-        Kernel::SigmoidInPlace,
-        Kernel::Tanh,
-        Kernel::TanhInPlace,
-        Kernel::Relu,
-        Kernel::ReluInPlace,
-        Kernel::Sigmoid4,
-        Kernel::Sigmoid4InPlace,
-        Kernel::Tanh4,
-        Kernel::Tanh4InPlace,
-        Kernel::Relu4,
-        Kernel::Relu4InPlace,
-        Kernel::SoftmaxStatsRows,
-        Kernel::SoftmaxStatsCols,
-        Kernel::SoftmaxBlocks,
-        Kernel::SoftmaxCombine,
-        Kernel::SoftmaxFused,
-        Kernel::SoftmaxColBlocks,
-        Kernel::SoftmaxColCombine,
-        Kernel::SoftmaxNorm,
-        Kernel::SoftmaxNormInPlace,
-        Kernel::SoftmaxNormRows,
-        Kernel::SoftmaxNormRowsInPlace,
-    ];
-
-    /// (module name, WGSL source, entry point).
-    pub fn source(self) -> (&'static str, &'static str, &'static str) {
-        use Kernel::*;
-        let (name, src) = match self {
-            Sigmoid | SigmoidInPlace => ("sigmoid", sources::SIGMOID),
-            Tanh | TanhInPlace => ("tanh", sources::TANH),
-            Relu | ReluInPlace => ("relu", sources::RELU),
-            Sigmoid4 | Sigmoid4InPlace => ("sigmoid4", sources::SIGMOID4),
-            Tanh4 | Tanh4InPlace => ("tanh4", sources::TANH4),
-            Relu4 | Relu4InPlace => ("relu4", sources::RELU4),
-            SoftmaxStatsRows | SoftmaxStatsCols | SoftmaxBlocks | SoftmaxCombine | SoftmaxFused
-            | SoftmaxColBlocks | SoftmaxColCombine => ("softmax_stats", sources::SOFTMAX_STATS),
-            SoftmaxNorm | SoftmaxNormInPlace | SoftmaxNormRows | SoftmaxNormRowsInPlace => {
-                ("softmax_norm", sources::SOFTMAX_NORM)
+    /// Every kernel wgact can build, for validation.
+    pub fn all() -> Vec<Kernel> {
+        use StatsPass::*;
+        let mut v = Vec::new();
+        for &op in Op::ALL {
+            match op.info().kind {
+                Kind::Elementwise => {
+                    for width in [Width::Scalar, Width::Vec4] {
+                        for inplace in [false, true] {
+                            v.push(Kernel::Map { op, width, inplace });
+                        }
+                    }
+                }
+                Kind::Axis(Reduce::MaxSumExp) => {
+                    for pass in [Rows, Cols, Blocks, Combine, Fused, ColBlocks, ColCombine] {
+                        v.push(Kernel::Stats { op, pass });
+                    }
+                    for layout in [NormLayout::Elements, NormLayout::Rows] {
+                        for inplace in [false, true] {
+                            v.push(Kernel::Norm {
+                                op,
+                                layout,
+                                inplace,
+                            });
+                        }
+                    }
+                }
+                Kind::Axis(Reduce::Simplex) => v.push(Kernel::Simplex { op }),
+                Kind::Halves => v.push(Kernel::Halves { op }),
             }
-        };
-        let entry = match self {
-            SigmoidInPlace | TanhInPlace | ReluInPlace | Sigmoid4InPlace | Tanh4InPlace
-            | Relu4InPlace | SoftmaxNormInPlace => "main_inplace",
-            SoftmaxNormRows => "rows",
-            SoftmaxNormRowsInPlace => "rows_inplace",
-            SoftmaxStatsRows => "rows",
-            SoftmaxStatsCols => "cols",
-            SoftmaxBlocks => "blocks",
-            SoftmaxCombine => "combine",
-            SoftmaxFused => "fused",
-            SoftmaxColBlocks => "colblocks",
-            SoftmaxColCombine => "colcombine",
-            _ => "main",
-        };
-        (name, src, entry)
+        }
+        v
+    }
+
+    /// A name for its module (kernels of one module share it).
+    pub fn module_name(self) -> String {
+        match self {
+            Kernel::Map { op, width, .. } => format!("{}/{width:?}", op.name()),
+            Kernel::Stats { op, .. } => format!("{}/stats", op.name()),
+            Kernel::Norm { op, .. } => format!("{}/norm", op.name()),
+            Kernel::Simplex { op, .. } => format!("{}/simplex", op.name()),
+            Kernel::Halves { op } => format!("{}/halves", op.name()),
+        }
+    }
+
+    /// Full WGSL source of its module.
+    pub fn source(self) -> String {
+        match self {
+            Kernel::Map {
+                op,
+                width: Width::Scalar,
+                ..
+            } => elementwise_module(op, shader!("elementwise.wgsl")),
+            Kernel::Map {
+                op,
+                width: Width::Vec4,
+                ..
+            } => elementwise_module(op, shader!("elementwise4.wgsl")),
+            Kernel::Stats { op, .. } => axis_module(op, shader!("softmax_stats.wgsl")),
+            Kernel::Norm { op, .. } => axis_module(op, shader!("softmax_norm.wgsl")),
+            Kernel::Simplex { op, .. } => axis_module(op, shader!("simplex.wgsl")),
+            Kernel::Halves { op } => [
+                SHARED.join("\n").as_str(),
+                op.info().wgsl,
+                shader!("halves.wgsl"),
+            ]
+            .join("\n"),
+        }
+    }
+
+    /// Its entry point.
+    pub fn entry(self) -> &'static str {
+        use StatsPass::*;
+        match self {
+            Kernel::Map { inplace: false, .. }
+            | Kernel::Norm {
+                layout: NormLayout::Elements,
+                inplace: false,
+                ..
+            }
+            | Kernel::Simplex { .. }
+            | Kernel::Halves { .. } => "main",
+            Kernel::Map { inplace: true, .. }
+            | Kernel::Norm {
+                layout: NormLayout::Elements,
+                inplace: true,
+                ..
+            } => "main_inplace",
+            Kernel::Norm {
+                layout: NormLayout::Rows,
+                inplace: false,
+                ..
+            } => "rows",
+            Kernel::Norm {
+                layout: NormLayout::Rows,
+                inplace: true,
+                ..
+            } => "rows_inplace",
+            Kernel::Stats { pass, .. } => match pass {
+                Rows => "rows",
+                Cols => "cols",
+                Blocks => "blocks",
+                Combine => "combine",
+                Fused => "fused",
+                ColBlocks => "colblocks",
+                ColCombine => "colcombine",
+            },
+        }
     }
 }
 
@@ -207,46 +260,53 @@ pub(crate) fn compilation_options<'a>(
     }
 }
 
-/// Pipelines for every [`Kernel`], built once.
+/// Pipelines by [`Kernel`], each built on first use (30 ops would take
+/// seconds to compile up front on a CPU adapter) and kept.
 pub(crate) struct Registry {
-    pipelines: Vec<wgpu::ComputePipeline>,
+    wg_size: u32,
+    modules: Mutex<HashMap<String, wgpu::ShaderModule>>,
+    pipelines: Mutex<HashMap<Kernel, wgpu::ComputePipeline>>,
 }
 
 impl Registry {
-    /// Compiles every module once and builds every pipeline. Call inside an
-    /// error scope: a broken shader shows up as a validation error.
-    pub(crate) fn new(device: &wgpu::Device, wg_size: u32) -> Self {
-        let modules: Vec<(&str, wgpu::ShaderModule)> = sources::ALL
-            .iter()
-            .map(|(name, src)| {
-                let m = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(name),
-                    source: wgpu::ShaderSource::Wgsl((*src).into()),
-                });
-                (*name, m)
-            })
-            .collect();
-        let constants = [("WG_SIZE", wg_size as f64)];
-        let pipelines = Kernel::ALL
-            .iter()
-            .map(|k| {
-                let (name, _, entry) = k.source();
-                let module = &modules.iter().find(|(n, _)| *n == name).expect("module").1;
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: None,
-                    module,
-                    entry_point: Some(entry),
-                    compilation_options: compilation_options(&constants),
-                    cache: None,
-                })
-            })
-            .collect();
-        Registry { pipelines }
+    pub(crate) fn new(wg_size: u32) -> Self {
+        Registry {
+            wg_size,
+            modules: Mutex::default(),
+            pipelines: Mutex::default(),
+        }
     }
 
-    pub(crate) fn get(&self, k: Kernel) -> &wgpu::ComputePipeline {
-        // Kernel::ALL lists the variants in declaration order.
-        &self.pipelines[k as usize]
+    /// The pipeline of `k`, built now if it is new. Call inside an error
+    /// scope: a broken shader shows up as a validation error.
+    pub(crate) fn get(&self, device: &wgpu::Device, k: Kernel) -> Result<wgpu::ComputePipeline> {
+        let mut pipelines = self.pipelines.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = pipelines.get(&k) {
+            return Ok(p.clone());
+        }
+        let name = k.module_name();
+        let module = {
+            let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
+            modules
+                .entry(name.clone())
+                .or_insert_with(|| {
+                    device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                        label: Some(&name),
+                        source: wgpu::ShaderSource::Wgsl(k.source().into()),
+                    })
+                })
+                .clone()
+        };
+        let constants = [("WG_SIZE", self.wg_size as f64)];
+        let p = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(&name),
+            layout: None,
+            module: &module,
+            entry_point: Some(k.entry()),
+            compilation_options: compilation_options(&constants),
+            cache: None,
+        });
+        pipelines.insert(k, p.clone());
+        Ok(p)
     }
 }

@@ -27,6 +27,7 @@
 //! works across them. Timing with device timestamps: [`Context::time`]. The
 //! fast CPU path for comparisons: [`cpu::fast`].
 
+#[macro_use]
 pub mod activation;
 mod bindcache;
 pub mod context;
@@ -38,13 +39,15 @@ mod ops;
 mod pool;
 mod readback;
 pub mod shape;
+pub mod table;
 pub mod stream;
 pub mod tensor;
 pub mod timing;
 pub mod ulp;
 pub mod verify;
 
-pub use activation::{Activation, Relu};
+pub use activation::{Kind, OpInfo, Relu};
+pub use table::{Activation, Op};
 pub use context::{Context, ContextOptions};
 pub use error::{Error, Result};
 pub use ops::TEXTURE_FORMATS;

@@ -6,7 +6,7 @@
 
 use crate::npy::{NpyInfo, open_f32, temp_path};
 use crate::readback::ReadFuture;
-use crate::shape::split_at_axis;
+use crate::shape::{numel, split_at_axis};
 use crate::{Activation, Context, Error, Result, Tensor};
 use npyz::WriterBuilder;
 use std::fs::File;
@@ -72,23 +72,23 @@ fn chunk_elements(
 ) -> Result<usize> {
     let max = (ctx.max_binding / 4) as usize;
     let want = ((opts.chunk_bytes / 4) as usize).clamp(4, max);
-    match act {
-        Activation::Softmax { axis } => {
-            let (_, len, inner) = split_at_axis(&info.shape, *axis)?;
+    match act.axis() {
+        Some(axis) => {
+            let (_, len, inner) = split_at_axis(&info.shape, axis)?;
             let plane = (len * inner).max(1);
             // An outer slice larger than a binding goes alone (the op
             // reduces it in blocks), up to what one buffer holds.
             let max_plane = ctx.max_buffer_elems;
             if plane > max_plane {
                 return Err(Error::TooLarge {
-                    what: "softmax rows of one outer slice (bytes per buffer)",
+                    what: "rows of one outer slice (bytes per buffer)",
                     needed: plane as u64 * 4,
                     limit: max_plane as u64 * 4,
                 });
             }
             Ok((want / plane).max(1) * plane)
         }
-        _ => Ok(want / 4 * 4),
+        None => Ok(want / 4 * 4),
     }
 }
 
@@ -111,7 +111,11 @@ fn run(
     let chunk = chunk_elements(ctx, act, info, opts)?;
     let out_file = File::create(tmp).map_err(io(tmp))?;
     let mut w = BufWriter::with_capacity(1 << 20, out_file);
-    let dims: Vec<u64> = info.shape.iter().map(|&d| d as u64).collect();
+    let dims: Vec<u64> = act
+        .output_shape(&info.shape)?
+        .iter()
+        .map(|&d| d as u64)
+        .collect();
     let mut npy = npyz::WriteOptions::<f32>::new()
         .default_dtype()
         .shape(&dims)
@@ -125,11 +129,14 @@ fn run(
         let map = unsafe { memmap2::Mmap::map(file) }.map_err(io(input))?;
         let data = &map[info.data_offset as usize..info.data_offset as usize + n * 4];
         let per = chunk.min(n);
+        // glu's output is half its input; other ops keep the size.
+        let (op, shape) = chunk_op(act, info, per)?;
+        let per_out = numel(&op.output_shape(&shape)?)?;
         let mut slots = Vec::new();
         for _ in 0..2.min(n.div_ceil(per)) {
             slots.push(Slot {
                 input: ctx.zeros(&[per])?,
-                output: ctx.zeros(&[per])?,
+                output: ctx.zeros(&[per_out])?,
                 pending: None,
             });
         }
@@ -153,7 +160,7 @@ fn run(
             };
             let (op, shape) = chunk_op(act, info, count)?;
             let x = ctx.wrap(slot.input.buffer(), 0, &shape)?;
-            let y = ctx.wrap(slot.output.buffer(), 0, &shape)?;
+            let y = ctx.wrap(slot.output.buffer(), 0, &op.output_shape(&shape)?)?;
             let mut enc = ctx.device().create_command_encoder(&Default::default());
             ctx.encode(&mut enc, &op, &x, Some(&y))?;
             let rb = ctx.record_readback(&mut enc, &[&y], None)?;
@@ -183,19 +190,17 @@ fn run(
     Ok(())
 }
 
-/// The op and shape for a chunk of `count` elements. Softmax chunks are
-/// whole outer slices, viewed as [slices, len, inner] with the axis at 1.
+/// The op and shape for a chunk of `count` elements. Chunks of axis ops (and
+/// glu) are whole outer slices, viewed as [slices, len, inner] with the axis
+/// at 1.
 fn chunk_op(act: &Activation, info: &NpyInfo, count: usize) -> Result<(Activation, Vec<usize>)> {
-    Ok(match act {
-        Activation::Softmax { axis } => {
-            let (_, len, inner) = split_at_axis(&info.shape, *axis)?;
+    Ok(match act.axis() {
+        Some(axis) => {
+            let (_, len, inner) = split_at_axis(&info.shape, axis)?;
             let plane = (len * inner).max(1);
-            (
-                Activation::Softmax { axis: 1 },
-                vec![count / plane, len, inner],
-            )
+            (act.with_axis(1), vec![count / plane, len, inner])
         }
-        other => (*other, vec![count]),
+        None => (*act, vec![count]),
     })
 }
 

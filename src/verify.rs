@@ -2,18 +2,14 @@
 //! comparison against the CPU reference. `wgact verify` and the test suite
 //! both run it.
 
+use crate::activation::{Kind, ParamKind, Reduce, Value};
 use crate::ulp::{is_flush, ulp_error};
-use crate::{Activation, Context, Relu, Result, cpu};
+use crate::{Activation, Context, Op, Result, cpu};
 
 /// Documented bound, in ULPs, for `act` on rows of length `row_len`
-/// (`row_len` matters for softmax only).
+/// (`row_len` matters for axis ops only), from the op table.
 pub fn bound(act: &Activation, row_len: usize) -> u64 {
-    match act {
-        Activation::Relu(_) => 1,
-        Activation::Sigmoid | Activation::Tanh => 4,
-        Activation::Softmax { .. } if row_len <= 1024 => 8,
-        Activation::Softmax { .. } => 16,
-    }
+    act.info().bound.at(row_len)
 }
 
 /// A small deterministic generator (SplitMix64), so sweeps are repeatable.
@@ -130,27 +126,95 @@ pub fn sweep_inputs(seed: u64, n: usize) -> Vec<f32> {
     v
 }
 
-/// Relu parameter sets of the sweep.
-pub fn relu_params() -> Vec<Relu> {
-    vec![
-        Relu::new(),
-        Relu::new().negative_slope(0.1),
-        Relu::new().negative_slope(2.0).threshold(3.5),
-        Relu::new().max_value(6.0),
-        Relu::new().max_value(0.0),
-        Relu::new().threshold(-1.0),
-        Relu::new().threshold(1.5).max_value(4.0),
-        Relu::new()
-            .negative_slope(0.2)
-            .threshold(0.5)
-            .max_value(1.0),
-        Relu::new()
-            .negative_slope(-0.5)
-            .threshold(2.0)
-            .max_value(3.0),
-        Relu::new().negative_slope(1e-3).threshold(-1e30),
-        Relu::new().negative_slope(3.0).threshold(3e38),
-    ]
+/// Values tried for each float parameter (those its check accepts).
+const PARAM_VALUES: [f32; 16] = [
+    0.0, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.5, 6.0, -0.5, -1.0, -2.0, 1e-3, 1e-30, 3e38, -1e30,
+];
+
+/// The parameter sets of the sweep for `op`, from its table entry: the
+/// defaults (required parameters take the first accepted value), each
+/// parameter varied alone over [`PARAM_VALUES`] (flags both ways, optional
+/// ones unset too), and random combinations for ops with several.
+pub fn param_sets(op: Op) -> Vec<Activation> {
+    let info = op.info();
+    let choices: Vec<Vec<Value>> = info
+        .params
+        .iter()
+        .map(|p| match p.kind {
+            ParamKind::Float => PARAM_VALUES
+                .iter()
+                .filter(|&&v| p.check.reason(v).is_none())
+                .map(|&v| Value::Float(v))
+                .collect(),
+            ParamKind::OptionalFloat => std::iter::once(Value::OptionalFloat(None))
+                .chain(
+                    PARAM_VALUES
+                        .iter()
+                        .filter(|&&v| p.check.reason(v).is_none())
+                        .map(|&v| Value::OptionalFloat(Some(v))),
+                )
+                .collect(),
+            ParamKind::Flag => vec![Value::Flag(false), Value::Flag(true)],
+            ParamKind::Axis => vec![p.default.unwrap_or(Value::Axis(-1))],
+        })
+        .collect();
+    let base: Vec<Value> = info
+        .params
+        .iter()
+        .zip(&choices)
+        .map(|(p, c)| p.default.unwrap_or(c[0]))
+        .collect();
+    let mut sets = vec![base.clone()];
+    for (i, c) in choices.iter().enumerate() {
+        for &v in c {
+            let mut s = base.clone();
+            s[i] = v;
+            sets.push(s);
+        }
+    }
+    if info.params.len() > 1 {
+        let mut rng = Rng::new(info.name.len() as u64 * 7919);
+        for _ in 0..12 {
+            sets.push(
+                choices
+                    .iter()
+                    .map(|c| c[(rng.next_u64() % c.len() as u64) as usize])
+                    .collect(),
+            );
+        }
+    }
+    sets.dedup();
+    sets.iter()
+        .filter_map(|s| op.with_values(s).ok())
+        .filter(|a| a.validate().is_ok())
+        .collect()
+}
+
+/// An activation of `op` to measure or demonstrate: its default parameters
+/// (required ones take the first value [`param_sets`] tries).
+pub fn sample(op: Op) -> Activation {
+    param_sets(op)
+        .into_iter()
+        .next()
+        .expect("every op has a valid parameter set")
+}
+
+/// The inputs an elementwise `act` is held to: the sweep, plus the
+/// neighbourhoods of its kinks and of its parameter values.
+pub fn inputs_for(act: &Activation, sweep: &[f32]) -> Vec<f32> {
+    let mut data = sweep.to_vec();
+    for &k in act.info().kinks {
+        data.extend(around(k, 2));
+    }
+    for v in act.values() {
+        if let Value::Float(p) | Value::OptionalFloat(Some(p)) = v {
+            if p.is_finite() {
+                data.extend(around(p, 2));
+                data.extend(around(-p, 2));
+            }
+        }
+    }
+    data
 }
 
 /// How one comparison went.
@@ -171,6 +235,19 @@ impl Stats {
     pub fn add(&mut self, input: &[f32], reference: &[f32], got: &[f32]) {
         for ((&x, &r), &g) in input.iter().zip(reference).zip(got) {
             let e = ulp_error(r, g);
+            self.count += 1;
+            self.flushed += is_flush(r, g) as usize;
+            if e > self.max_ulp || self.worst.is_none() {
+                self.max_ulp = self.max_ulp.max(e);
+                self.worst = Some((x, r, g));
+            }
+        }
+    }
+    /// As [`Stats::add`], but an error within `band` (absolute) counts as 0
+    /// ULP: sparsemax, where x - tau cancels.
+    pub fn add_banded(&mut self, input: &[f32], reference: &[f32], got: &[f32], band: &[f32]) {
+        for (((&x, &r), &g), &b) in input.iter().zip(reference).zip(got).zip(band) {
+            let e = if (g - r).abs() <= b { 0 } else { ulp_error(r, g) };
             self.count += 1;
             self.flushed += is_flush(r, g) as usize;
             if e > self.max_ulp || self.worst.is_none() {
@@ -204,14 +281,55 @@ impl Report {
     }
 }
 
-/// Runs `act` on the GPU over a tensor and compares with the CPU reference.
+/// Runs `act` on the GPU over a tensor and compares with the CPU reference
+/// (sparsemax with its band, see [`simplex_band`]).
 pub fn check(ctx: &Context, act: &Activation, data: &[f32], shape: &[usize]) -> Result<Stats> {
     let x = ctx.upload(data, shape)?;
     let got = ctx.read(&ctx.apply(act, &x)?)?;
+    compare(act, data, shape, &got)
+}
+
+/// Compares `got`, the result of `act` on `data`, with the CPU reference.
+pub fn compare(act: &Activation, data: &[f32], shape: &[usize], got: &[f32]) -> Result<Stats> {
     let want = cpu::apply(act, data, shape)?;
     let mut s = Stats::default();
-    s.add(data, &want, &got);
+    match act.kind() {
+        Kind::Axis(Reduce::Simplex) => {
+            let band = simplex_band(data, shape, act.axis().unwrap_or(-1))?;
+            s.add_banded(data, &want, got, &band);
+        }
+        Kind::Halves => {
+            // Report the b half's value as the input (it drives the result).
+            let (outer, len, inner) = crate::shape::split_at_axis(shape, act.axis().unwrap_or(-1))?;
+            let half = len / 2 * inner;
+            let bs: Vec<f32> = (0..outer)
+                .flat_map(|o| data[o * 2 * half + half..(o + 1) * 2 * half].iter().copied())
+                .collect();
+            s.add(&bs, &want, got);
+        }
+        Kind::Elementwise | Kind::Axis(Reduce::MaxSumExp) => s.add(data, &want, got),
+    }
     Ok(s)
+}
+
+/// sparsemax's accepted absolute error per element, where x - tau cancels:
+/// 2^-22 times the largest finite |x| of the element's row.
+pub fn simplex_band(data: &[f32], shape: &[usize], axis: isize) -> Result<Vec<f32>> {
+    let (outer, len, inner) = crate::shape::split_at_axis(shape, axis)?;
+    let mut band = vec![0.0f32; data.len()];
+    for o in 0..outer {
+        for i in 0..inner {
+            let idx = |k: usize| o * len * inner + k * inner + i;
+            let m = (0..len)
+                .map(|k| data[idx(k)])
+                .filter(|v| v.is_finite())
+                .fold(0.0f32, |a, v| a.max(v.abs()));
+            for k in 0..len {
+                band[idx(k)] = m * 2f32.powi(-22);
+            }
+        }
+    }
+    Ok(band)
 }
 
 /// Softmax rows of the sweep: (name, row length, data) for several
@@ -278,53 +396,116 @@ pub fn softmax_cases(seed: u64, long_rows: bool) -> Vec<(String, usize, Vec<f32>
     cases
 }
 
-/// The whole sweep on `ctx`: one report per op (softmax split by row length).
-/// `n` random inputs per distribution; `long_rows` adds softmax rows past 1024.
-pub fn run(ctx: &Context, n: usize, long_rows: bool) -> Result<Vec<Report>> {
-    let inputs = sweep_inputs(0x5eed, n);
+/// glu's sweep: [2, n] tensors split on axis 0, pairing every input with
+/// others (the sweep against itself reversed and rotated, and every special
+/// value against every other).
+pub fn halves_cases(sweep: &[f32]) -> Vec<Vec<f32>> {
+    let n = sweep.len();
+    let mut rev = sweep.to_vec();
+    rev.reverse();
+    let rot: Vec<f32> = (0..n).map(|i| sweep[(i + n / 3) % n]).collect();
+    let sp = special_values();
+    let (a, b): (Vec<f32>, Vec<f32>) = sp
+        .iter()
+        .flat_map(|&a| sp.iter().step_by(7).map(move |&b| (a, b)))
+        .unzip();
+    vec![
+        [sweep, &rev[..]].concat(),
+        [sweep, &rot[..]].concat(),
+        [&a[..], &b[..]].concat(),
+    ]
+}
+
+/// The whole sweep on `ctx` for `ops`: one report per op (axis ops split by
+/// row length). `n` random inputs per distribution; `long_rows` adds rows
+/// past 1024.
+pub fn run_ops(ctx: &Context, ops: &[Op], n: usize, long_rows: bool) -> Result<Vec<Report>> {
+    let sweep = sweep_inputs(0x5eed, n);
     let mut reports = Vec::new();
-    for act in [Activation::Sigmoid, Activation::Tanh] {
-        reports.push(Report {
-            name: act.name().to_string(),
-            bound: bound(&act, 1),
-            stats: check(ctx, &act, &inputs, &[inputs.len()])?,
-        });
-    }
-    let mut relu = Stats::default();
-    for p in relu_params() {
-        let mut data = inputs.clone();
-        data.extend(around(p.threshold, 2));
-        if let Some(m) = p.max_value {
-            data.extend(around(m, 2));
+    for &op in ops {
+        let info = op.info();
+        let report = |name: String, bound: u64, stats: Stats| Report { name, bound, stats };
+        match info.kind {
+            Kind::Elementwise => {
+                let mut stats = Stats::default();
+                for act in param_sets(op) {
+                    let data = inputs_for(&act, &sweep);
+                    stats.merge(&check(ctx, &act, &data, &[data.len()])?);
+                }
+                reports.push(report(info.name.to_string(), info.bound.short, stats));
+            }
+            Kind::Halves => {
+                let act = op.default_activation()?;
+                let mut stats = Stats::default();
+                for data in halves_cases(&sweep) {
+                    stats.merge(&check(ctx, &act, &data, &[2, data.len() / 2], )?);
+                }
+                reports.push(report(info.name.to_string(), info.bound.short, stats));
+            }
+            Kind::Axis(_) => {
+                let act = op.default_activation()?;
+                let (mut short, mut long) = (Stats::default(), Stats::default());
+                for (_, len, data) in softmax_cases(0xfeed, long_rows) {
+                    if info.kind == Kind::Axis(Reduce::Simplex) && len > 100_000 {
+                        continue; // past sparsemax's row limit on small workgroups
+                    }
+                    let s = check(ctx, &act, &data, &[data.len() / len, len])?;
+                    if len <= 1024 { short.merge(&s) } else { long.merge(&s) }
+                }
+                reports.push(report(format!("{} (rows <= 1024)", info.name), info.bound.short, short));
+                if long_rows {
+                    reports.push(report(format!("{} (rows > 1024)", info.name), info.bound.long, long));
+                }
+            }
         }
-        relu.merge(&check(ctx, &Activation::Relu(p), &data, &[data.len()])?);
-    }
-    reports.push(Report {
-        name: "relu".to_string(),
-        bound: 1,
-        stats: relu,
-    });
-    let act = Activation::Softmax { axis: -1 };
-    let (mut short, mut long) = (Stats::default(), Stats::default());
-    for (_, len, data) in softmax_cases(0xfeed, long_rows) {
-        let s = check(ctx, &act, &data, &[data.len() / len, len])?;
-        if len <= 1024 {
-            short.merge(&s)
-        } else {
-            long.merge(&s)
-        }
-    }
-    reports.push(Report {
-        name: "softmax (rows <= 1024)".to_string(),
-        bound: 8,
-        stats: short,
-    });
-    if long_rows {
-        reports.push(Report {
-            name: "softmax (rows <= 10^6)".to_string(),
-            bound: 16,
-            stats: long,
-        });
     }
     Ok(reports)
+}
+
+/// The whole sweep on `ctx`, every op of the table.
+pub fn run(ctx: &Context, n: usize, long_rows: bool) -> Result<Vec<Report>> {
+    run_ops(ctx, Op::ALL, n, long_rows)
+}
+
+/// An elementwise `act` over all 2^32 f32 bit patterns, on the GPU and on the
+/// fast CPU path, against the reference, in chunks of 2^`chunk_bits`
+/// patterns. `progress(done, total)` is called after each chunk. Returns the
+/// (GPU, fast CPU) comparisons.
+pub fn exhaustive(
+    ctx: &Context,
+    act: &Activation,
+    chunk_bits: u32,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(Stats, Stats)> {
+    use rayon::prelude::*;
+    act.validate()?;
+    let crate::activation::RefFn::Map(reference) = act.reference_fn() else {
+        return Err(crate::Error::NotElementwise { op: act.name() });
+    };
+    let n = 1usize << chunk_bits.clamp(10, 28);
+    let total = 1u64 << 32;
+    let x = ctx.zeros(&[n])?;
+    let y = ctx.zeros(&[n])?;
+    let (mut gpu, mut fast) = (Stats::default(), Stats::default());
+    let mut data = vec![0.0f32; n];
+    let mut want = vec![0.0f32; n];
+    let mut quick = vec![0.0f32; n];
+    let mut start = 0u64;
+    while start < total {
+        data.par_iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v = f32::from_bits((start + i as u64) as u32));
+        ctx.queue().write_buffer(x.buffer(), x.offset(), bytemuck::cast_slice(&data));
+        ctx.apply_into(act, &x, &y)?;
+        want.par_iter_mut()
+            .zip(&data)
+            .for_each(|(w, &v)| *w = reference(v));
+        cpu::fast::apply_into(act, &data, &[n], &mut quick)?;
+        let got = ctx.read(&y)?;
+        gpu.add(&data, &want, &got);
+        fast.add(&data, &want, &quick);
+        start += n as u64;
+        progress(start, total);
+    }
+    Ok((gpu, fast))
 }

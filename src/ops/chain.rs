@@ -10,7 +10,7 @@ use crate::{Activation, Context, Result, Tensor};
 /// # let ctx = wgact::Context::new()?;
 /// # let x = ctx.upload(&[1.0, -2.0, 3.0, 0.5], &[2, 2])?;
 /// let mut chain = ctx.chain();
-/// let h = chain.apply(&Activation::Relu(Relu::new().alpha(0.1)), &x)?;
+/// let h = chain.apply(&Relu::new().alpha(0.1).into(), &x)?;
 /// let p = chain.apply(&Activation::Softmax { axis: -1 }, &h)?;
 /// let out = chain.read(&[&p])?;      // one submission: ops + copy, one mapping
 /// # Ok::<(), wgact::Error>(())
@@ -57,7 +57,7 @@ impl Chain<'_> {
     /// Records `act(x)` into a new (pooled) tensor.
     pub fn apply(&mut self, act: &Activation, x: &Tensor) -> Result<Tensor> {
         act.validate()?;
-        let out = self.ctx.empty(x.shape())?;
+        let out = self.ctx.empty(&act.output_shape(x.shape())?)?;
         self.apply_into(act, x, &out)?;
         Ok(out)
     }

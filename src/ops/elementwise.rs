@@ -1,22 +1,9 @@
-//! sigmoid, tanh, relu: one thread per element, split across bindings when a
-//! tensor exceeds the storage-binding limit.
+//! Elementwise ops: `vec4` loads and stores with a scalar tail, split across
+//! bindings when a tensor exceeds the storage-binding limit.
 
 use super::ElemParams;
-use crate::kernels::Kernel;
+use crate::kernels::{Kernel, Width};
 use crate::{Activation, Context, Result, Tensor};
-
-fn kernels(act: &Activation, inplace: bool) -> (Kernel, Kernel) {
-    use Kernel::*;
-    match (act, inplace) {
-        (Activation::Sigmoid, false) => (Sigmoid, Sigmoid4),
-        (Activation::Sigmoid, true) => (SigmoidInPlace, Sigmoid4InPlace),
-        (Activation::Tanh, false) => (Tanh, Tanh4),
-        (Activation::Tanh, true) => (TanhInPlace, Tanh4InPlace),
-        (Activation::Relu(_), false) => (Relu, Relu4),
-        (Activation::Relu(_), true) => (ReluInPlace, Relu4InPlace),
-        (Activation::Softmax { .. }, _) => unreachable!("softmax is not elementwise"),
-    }
-}
 
 pub(super) fn encode(
     ctx: &Context,
@@ -26,7 +13,12 @@ pub(super) fn encode(
     out: Option<&Tensor>,
 ) -> Result<()> {
     let inplace = out.is_none();
-    let (scalar, vec4) = kernels(act, inplace);
+    let kernel = |width| Kernel::Map {
+        op: act.op(),
+        width,
+        inplace,
+    };
+    let (scalar, vec4) = (kernel(Width::Scalar), kernel(Width::Vec4));
     let base = ElemParams::new(act);
     let params = |first: usize, len: usize| ElemParams {
         len: len as u32,

@@ -1,22 +1,26 @@
 //! The ops: argument checks, then dispatch. Each op records into a command
 //! encoder; the convenience methods submit it at once.
 
+mod axis;
 pub mod chain;
 mod elementwise;
-mod softmax;
+mod halves;
+mod simplex;
 mod texture;
 
 pub use texture::TEXTURE_FORMATS;
 pub(crate) use texture::TexturePipelines;
 
 use crate::bindcache::Key;
+use crate::activation::{Kind, MAX_PARAMS, Reduce};
 use crate::kernels::Kernel;
 use crate::{Activation, Context, Error, Relu, Result, Tensor};
 use wgpu::util::DeviceExt;
 
 impl Context {
-    /// Records `act` applied to `x` into `encoder`, writing `out` (or `x`
-    /// itself when `out` is `None`). Nothing is submitted: the caller submits
+    /// Records `act` applied to `x` into `encoder`, writing `out` (of
+    /// [`Activation::output_shape`]) or `x` itself when `out` is `None` (not
+    /// for glu, whose output is smaller). Nothing is submitted: the caller submits
     /// `encoder` when it likes, so many ops can share one submission. Keep
     /// `x` and `out` alive until then: a dropped op output returns its buffer
     /// to wgact's pool (a [`Chain`](crate::Chain) takes care of this itself).
@@ -28,17 +32,25 @@ impl Context {
         out: Option<&Tensor>,
     ) -> Result<()> {
         act.validate()?;
-        if let Some(o) = out {
-            if o.shape() != x.shape() {
+        let want = act.output_shape(x.shape())?;
+        match out {
+            Some(o) if o.shape() != want => {
                 return Err(Error::ShapesDiffer {
-                    a: x.shape().to_vec(),
+                    a: want,
                     b: o.shape().to_vec(),
                 });
             }
+            None if want != x.shape() || act.kind() == Kind::Halves => {
+                return Err(Error::NotInPlace { op: act.name() });
+            }
+            _ => {}
         }
-        self.scoped(|| match act {
-            Activation::Softmax { axis } => softmax::encode(self, encoder, *axis, x, out),
-            _ => elementwise::encode(self, encoder, act, x, out),
+        let axis = act.axis().unwrap_or(-1);
+        self.scoped(|| match act.kind() {
+            Kind::Elementwise => elementwise::encode(self, encoder, act, x, out),
+            Kind::Axis(Reduce::MaxSumExp) => axis::encode(self, encoder, act.op(), axis, x, out),
+            Kind::Axis(Reduce::Simplex) => simplex::encode(self, encoder, act.op(), axis, x, out),
+            Kind::Halves => halves::encode(self, encoder, act.op(), axis, x, out.unwrap_or(x)),
         })?
     }
 
@@ -56,12 +68,12 @@ impl Context {
     /// `act(x)` as a new tensor.
     pub fn apply(&self, act: &Activation, x: &Tensor) -> Result<Tensor> {
         act.validate()?;
-        let out = self.empty(x.shape())?;
+        let out = self.empty(&act.output_shape(x.shape())?)?;
         self.run(act, x, Some(&out))?;
         Ok(out)
     }
 
-    /// `act(x)` written into `out` (same shape as `x`).
+    /// `act(x)` written into `out` (of [`Activation::output_shape`]).
     pub fn apply_into(&self, act: &Activation, x: &Tensor, out: &Tensor) -> Result<()> {
         self.run(act, x, Some(out))
     }
@@ -89,11 +101,11 @@ impl Context {
     }
     /// Keras relu with parameters `p` (see [`Relu`]).
     pub fn relu(&self, x: &Tensor, p: &Relu) -> Result<Tensor> {
-        self.apply(&Activation::Relu(*p), x)
+        self.apply(&(*p).into(), x)
     }
     /// In-place [`Context::relu`].
     pub fn relu_inplace(&self, x: &mut Tensor, p: &Relu) -> Result<()> {
-        self.apply_inplace(&Activation::Relu(*p), x)
+        self.apply_inplace(&(*p).into(), x)
     }
     /// Softmax along `axis` (negative counts from the end; Keras' default is -1).
     pub fn softmax(&self, x: &Tensor, axis: isize) -> Result<Tensor> {
@@ -126,7 +138,8 @@ impl Context {
         bindings: &[(u32, &wgpu::Buffer, u64, Option<u64>)],
         groups: u64,
     ) -> Result<()> {
-        let pipeline = self.kernels.get(kernel);
+        let pipeline = self.kernels.get(&self.device, kernel)?;
+        let label = kernel.module_name();
         let key = Key {
             kernel,
             params: bytemuck::bytes_of(params).to_vec(),
@@ -143,17 +156,17 @@ impl Context {
                 .collect();
             entries.push(entry(2, &uniform, 0, None));
             self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(kernel.source().0),
+                label: Some(&label),
                 layout: &pipeline.get_bind_group_layout(0),
                 entries: &entries,
             })
         });
         let (gx, gy) = self.grid(groups)?;
         let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(kernel.source().0),
+            label: Some(&label),
             timestamp_writes: None,
         });
-        pass.set_pipeline(pipeline);
+        pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind, &[]);
         pass.dispatch_workgroups(gx, gy, 1);
         Ok(())
@@ -179,36 +192,31 @@ impl Context {
 }
 
 /// Mirrors `Params` in `shaders/params.wgsl`: the uniform of the elementwise
-/// kernels, buffer and texture alike.
+/// kernels, buffer and texture alike. `p` holds the op's parameters in table
+/// order ([`Activation::slots`]).
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct ElemParams {
     pub len: u32,
-    pub has_max: u32,
-    pub include_alpha: u32,
     pub first: u32,
-    pub negative_slope: f32,
-    pub max_value: f32,
-    pub threshold: f32,
-    pub _pad: f32,
+    pub include_alpha: u32,
+    pub _pad: u32,
+    // A literal 4 (a vec4 in WGSL): rustc 1.95 crashes on `..base` with the
+    // array length given as a constant from another module.
+    pub p: [f32; 4],
 }
 
+const _: () = assert!(MAX_PARAMS == 4, "the uniform holds a vec4 of parameters");
+
 impl ElemParams {
-    /// The relu parameters of `act` (zeros for other ops).
+    /// The parameters of `act`.
     pub fn new(act: &Activation) -> Self {
-        let (slope, max_value, threshold) = match act {
-            Activation::Relu(p) => (p.negative_slope, p.max_value, p.threshold),
-            _ => (0.0, None, 0.0),
-        };
         ElemParams {
             len: 0,
-            has_max: max_value.is_some() as u32,
-            include_alpha: 0,
             first: 0,
-            negative_slope: slope,
-            max_value: max_value.unwrap_or(0.0),
-            threshold,
-            _pad: 0.0,
+            include_alpha: 0,
+            _pad: 0,
+            p: act.slots(),
         }
     }
 }

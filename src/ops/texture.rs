@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 type PipelineMap =
-    HashMap<(&'static str, wgpu::TextureFormat), (wgpu::ComputePipeline, wgpu::BindGroupLayout)>;
+    HashMap<(crate::Op, wgpu::TextureFormat), (wgpu::ComputePipeline, wgpu::BindGroupLayout)>;
 
 /// Texture pipelines, built on first use: one per (activation, output format).
 #[derive(Default)]
@@ -55,7 +55,7 @@ impl Context {
         act: &Activation,
         format: wgpu::TextureFormat,
     ) -> Result<(wgpu::ComputePipeline, wgpu::BindGroupLayout)> {
-        let key = (act.name(), format);
+        let key = (act.op(), format);
         let mut map = self
             .texture_pipelines
             .0
@@ -64,17 +64,10 @@ impl Context {
         if let Some(p) = map.get(&key) {
             return Ok(p.clone());
         }
-        // The same op functions the shader validation test compiles.
-        let Some(&(_, op_src)) = crate::kernels::sources::ELEMENTWISE_FNS
-            .iter()
-            .find(|(name, _)| *name == act.name())
-        else {
-            return Err(Error::Texture(
-                "softmax is not elementwise; textures take sigmoid, tanh or relu".into(),
-            ));
-        };
-        let src =
-            crate::kernels::texture_source(op_src, wgsl_format(format).unwrap_or("rgba32float"));
+        let src = crate::kernels::texture_source(
+            act.op(),
+            wgsl_format(format).unwrap_or("rgba32float"),
+        );
         let built = self.scoped(|| {
             let module = self
                 .device
@@ -163,6 +156,12 @@ impl Context {
         include_alpha: bool,
     ) -> Result<()> {
         act.validate()?;
+        if !act.info().on_textures() {
+            return Err(Error::Texture(format!(
+                "{} is not elementwise; textures take elementwise ops only",
+                act.name()
+            )));
+        }
         check_texture(src, "source texture")?;
         let (input, output) = match dst {
             Some(d) => {

@@ -1,93 +1,224 @@
+use clap::{Arg, ArgAction, ArgMatches, Command, FromArgMatches};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use wgact::activation::{ParamKind, Value};
 use wgact::stream::{self, StreamOptions};
-use wgact::{Activation, Relu, npy};
+use wgact::{Activation, Op, npy};
 
-#[derive(clap::Args)]
+/// `wgact apply`'s arguments. The parameter flags come from the op table:
+/// one per Keras parameter name (and alias) of any op, `--alpha`,
+/// `--negative-slope`, `--axis`, `--approximate`...
 pub struct Args {
-    /// sigmoid, relu, tanh or softmax
-    activation: String,
-    /// Input: float32 little-endian C-order .npy, any shape
-    input: PathBuf,
-    /// Output .npy (same shape; written atomically)
-    #[arg(short, long)]
-    output: PathBuf,
-    /// relu: slope below the threshold
-    #[arg(long, allow_negative_numbers = true)]
-    negative_slope: Option<f32>,
-    /// relu: Keras 2 / TensorFlow name of --negative-slope
-    #[arg(long, allow_negative_numbers = true, conflicts_with = "negative_slope")]
-    alpha: Option<f32>,
-    /// relu: saturation value
-    #[arg(long, allow_negative_numbers = true)]
-    max_value: Option<f32>,
-    /// relu: threshold
-    #[arg(long, allow_negative_numbers = true)]
-    threshold: Option<f32>,
-    /// softmax: axis (negative counts from the end)
-    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
-    axis: isize,
-    /// Bytes of input per GPU chunk (files of any size stream through in chunks)
-    #[arg(long, default_value_t = 32 << 20)]
+    list: bool,
+    activation: Option<String>,
+    input: Option<PathBuf>,
+    output: Option<PathBuf>,
     chunk_bytes: u64,
+    /// (flag name as in the table, value) for each parameter flag given.
+    params: Vec<(&'static str, Value)>,
 }
 
-/// The activation the arguments ask for; parameters of another op are refused
-/// rather than silently ignored.
-fn activation(a: &Args) -> Result<Activation, String> {
-    let act: Activation = a
-        .activation
-        .parse()
-        .map_err(|e: wgact::Error| e.to_string())?;
-    let relu_flags = a.negative_slope.is_some()
-        || a.alpha.is_some()
-        || a.max_value.is_some()
-        || a.threshold.is_some();
-    Ok(match act {
-        Activation::Relu(_) => {
-            let mut p = Relu::new();
-            if let Some(v) = a.negative_slope.or(a.alpha) {
-                p = p.negative_slope(v);
+/// Every parameter name (and alias) of the table with its kind and the ops
+/// that take it, in table order.
+fn param_flags() -> Vec<(&'static str, ParamKind, Vec<&'static str>)> {
+    let mut flags: Vec<(&'static str, ParamKind, Vec<&'static str>)> = Vec::new();
+    for op in Op::ALL {
+        for p in op.info().params {
+            for &name in std::iter::once(&p.name).chain(p.aliases) {
+                match flags.iter_mut().find(|f| f.0 == name) {
+                    Some(f) => f.2.push(op.name()),
+                    None => flags.push((name, p.kind, vec![op.name()])),
+                }
             }
-            if let Some(v) = a.max_value {
-                p = p.max_value(v);
-            }
-            if let Some(v) = a.threshold {
-                p = p.threshold(v);
-            }
-            Activation::Relu(p)
         }
-        Activation::Softmax { .. } if relu_flags => {
-            return Err(
-                "--negative-slope/--alpha/--max-value/--threshold apply to relu only".into(),
+    }
+    flags
+}
+
+fn flag_id(name: &str) -> String {
+    name.replace('_', "-")
+}
+
+impl clap::Args for Args {
+    fn augment_args(cmd: Command) -> Command {
+        let mut cmd = cmd
+            .arg(
+                Arg::new("list")
+                    .long("list")
+                    .action(ArgAction::SetTrue)
+                    .help("Print the op table (names, aliases, parameters with defaults, bounds) and exit"),
+            )
+            .arg(
+                Arg::new("activation")
+                    .required_unless_present("list")
+                    .help("The op: a Keras name or alias (see --list)"),
+            )
+            .arg(
+                Arg::new("input")
+                    .required_unless_present("list")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help("Input: float32 little-endian C-order .npy, any shape"),
+            )
+            .arg(
+                Arg::new("output")
+                    .short('o')
+                    .long("output")
+                    .required_unless_present("list")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help("Output .npy (written atomically; glu halves its axis)"),
+            )
+            .arg(
+                Arg::new("chunk-bytes")
+                    .long("chunk-bytes")
+                    .default_value("33554432")
+                    .value_parser(clap::value_parser!(u64))
+                    .help("Bytes of input per GPU chunk (files of any size stream through in chunks)"),
             );
+        for (name, kind, ops) in param_flags() {
+            let id = flag_id(name);
+            let help = format!("{}: {name}", ops.join(", "));
+            let arg = Arg::new(id.clone()).long(id).help(help);
+            cmd = cmd.arg(match kind {
+                ParamKind::Flag => arg.action(ArgAction::SetTrue),
+                ParamKind::Float | ParamKind::OptionalFloat => arg
+                    .allow_negative_numbers(true)
+                    .value_name("F")
+                    .value_parser(clap::value_parser!(f32)),
+                ParamKind::Axis => arg
+                    .allow_negative_numbers(true)
+                    .value_name("N")
+                    .value_parser(clap::value_parser!(isize)),
+            });
         }
-        Activation::Softmax { .. } => Activation::Softmax { axis: a.axis },
-        _ if relu_flags => {
-            return Err(
-                "--negative-slope/--alpha/--max-value/--threshold apply to relu only".into(),
-            );
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for Args {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut params = Vec::new();
+        for (name, kind, _) in param_flags() {
+            let id = flag_id(name);
+            let v = match kind {
+                ParamKind::Flag => m.get_flag(&id).then_some(Value::Flag(true)),
+                ParamKind::Float | ParamKind::OptionalFloat => {
+                    m.get_one::<f32>(&id).map(|&v| Value::Float(v))
+                }
+                ParamKind::Axis => m.get_one::<isize>(&id).map(|&v| Value::Axis(v)),
+            };
+            if let Some(v) = v {
+                params.push((name, v));
+            }
         }
-        _ if a.axis != -1 => return Err("--axis applies to softmax only".into()),
-        other => other,
-    })
+        Ok(Args {
+            list: m.get_flag("list"),
+            activation: m.get_one::<String>("activation").cloned(),
+            input: m.get_one::<PathBuf>("input").cloned(),
+            output: m.get_one::<PathBuf>("output").cloned(),
+            chunk_bytes: *m.get_one::<u64>("chunk-bytes").unwrap_or(&(32 << 20)),
+            params,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+/// The activation the arguments ask for: parameters of another op, a
+/// missing required one, or two names for one parameter are refused.
+fn activation(name: &str, given: &[(&'static str, Value)]) -> Result<Activation, String> {
+    let op = Op::from_name(name).ok_or_else(|| {
+        wgact::Error::UnknownActivation(name.to_string()).to_string()
+    })?;
+    let info = op.info();
+    let mut values: Vec<Option<Value>> = vec![None; info.params.len()];
+    for &(flag, v) in given {
+        let Some((i, spec)) = info.param(flag) else {
+            let takes: Vec<String> = info.params.iter().map(|p| format!("--{}", flag_id(p.name))).collect();
+            return Err(format!(
+                "--{} does not apply to {} (it takes {})",
+                flag_id(flag),
+                info.name,
+                if takes.is_empty() { "no parameters".to_string() } else { takes.join(", ") }
+            ));
+        };
+        if values[i].is_some() {
+            return Err(format!("{} given twice (--{} and an alias)", spec.name, flag_id(flag)));
+        }
+        values[i] = Some(match (spec.kind, v) {
+            (ParamKind::OptionalFloat, Value::Float(f)) => Value::OptionalFloat(Some(f)),
+            (_, v) => v,
+        });
+    }
+    let all = info
+        .params
+        .iter()
+        .zip(&values)
+        .map(|(p, v)| {
+            v.or(p.default).ok_or_else(|| {
+                wgact::Error::MissingParameter { op: info.name, name: p.name }.to_string()
+                    + &format!(" (--{})", flag_id(p.name))
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let act = op.with_values(&all).map_err(|e| e.to_string())?;
+    act.validate().map_err(|e| e.to_string())?;
+    Ok(act)
+}
+
+/// `--list`: the op table.
+fn print_list() {
+    println!("{:<15} {:<12} {:<62} bound (ULP)", "op", "aliases", "parameters (default)");
+    for op in Op::ALL {
+        let info = op.info();
+        let params: Vec<String> = info
+            .params
+            .iter()
+            .map(|p| match p.default {
+                Some(d) => format!("{}={d}", p.name),
+                None => format!("{} (required)", p.name),
+            })
+            .collect();
+        let bound = if info.bound.short == info.bound.long {
+            info.bound.short.to_string()
+        } else {
+            format!("{} (rows <= 1024), {}", info.bound.short, info.bound.long)
+        };
+        println!(
+            "{:<15} {:<12} {:<62} {bound}",
+            info.name,
+            info.aliases.join(","),
+            params.join(", ")
+        );
+    }
 }
 
 pub fn run(a: Args) -> wgact::Result<ExitCode> {
-    let act = match activation(&a) {
+    if a.list {
+        print_list();
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (Some(name), Some(input), Some(output)) = (&a.activation, &a.input, &a.output) else {
+        eprintln!("wgact: error: apply needs an op, an input and -o OUTPUT");
+        return Ok(ExitCode::from(2));
+    };
+    let act = match activation(name, &a.params) {
         Ok(act) => act,
         Err(msg) => {
             eprintln!("wgact: error: {msg}");
             return Ok(ExitCode::from(2));
         }
     };
-    act.validate()?;
-    // Check the file (and the axis) before touching the GPU.
-    let (_, info) = npy::open_f32(&a.input)?;
-    if let Activation::Softmax { axis } = act {
-        wgact::shape::resolve_axis(axis, info.shape.len())?;
-    }
+    // Check the file (and the shape the op needs) before touching the GPU.
+    let (_, info) = npy::open_f32(input)?;
+    act.output_shape(&info.shape)?;
     let ctx = wgact::Context::new()?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(info.len() as u64);
@@ -100,7 +231,7 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
     let opts = StreamOptions {
         chunk_bytes: a.chunk_bytes,
     };
-    let shape = stream::apply_file(&ctx, &act, &a.input, &a.output, &opts, &mut |done, _| {
+    let shape = stream::apply_file(&ctx, &act, input, output, &opts, &mut |done, _| {
         if let Some(b) = &bar {
             b.set_position(done);
         }
@@ -111,7 +242,7 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
     eprintln!(
         "wgact: {act} on {:?} -> {} ({})",
         shape,
-        a.output.display(),
+        output.display(),
         ctx.describe()
     );
     Ok(ExitCode::SUCCESS)

@@ -7,11 +7,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use wgact::{Activation, Context, Relu, cpu, verify::Rng};
+use wgact::{Activation, Context, Op, cpu, verify::Rng};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Ops to run (comma-separated): sigmoid, relu, tanh, softmax
+    /// Ops to run (comma-separated): any name of `wgact apply --list` (default parameters)
     #[arg(
         long,
         value_delimiter = ',',
@@ -103,16 +103,19 @@ fn measure(
     let n: usize = shape.iter().product();
     let mut rng = Rng::new(n as u64);
     let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
-    let mut out = vec![0.0f32; n];
+    let out_shape = act.output_shape(shape)?;
+    let mut out = vec![0.0f32; out_shape.iter().product()];
+    let mut copied = vec![0.0f32; n];
     let cpu_s = median(budget, || {
         cpu::fast::apply_into(act, &data, shape, &mut out)
     })?;
     let memcpy_s = median(budget, || {
-        cpu::fast::memcpy(std::hint::black_box(&data), &mut out);
+        cpu::fast::memcpy(std::hint::black_box(&data), &mut copied);
         Ok(())
     })?;
     let x = ctx.upload(&data, shape)?;
-    let y = ctx.zeros(shape)?;
+    let y = ctx.zeros(&out_shape)?;
+    let yc = ctx.zeros(shape)?;
     // Device timestamps where the adapter has them, else submit-and-wait.
     let gpu_compute_s = median_of(budget, || {
         let t = ctx.time(|enc| ctx.encode(enc, act, &x, Some(&y)))?;
@@ -121,7 +124,7 @@ fn measure(
     let device_copy_s = median_of(budget, || {
         let t = ctx.time(|enc| {
             // Buffer by buffer: a tensor past max_buffer_size spans several.
-            for ((xb, xo, len), (yb, yo, _)) in x.parts().zip(y.parts()) {
+            for ((xb, xo, len), (yb, yo, _)) in x.parts().zip(yc.parts()) {
                 enc.copy_buffer_to_buffer(xb, xo, yb, yo, 4 * len as u64);
             }
             Ok(())
@@ -189,10 +192,9 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
     };
     let mut acts = Vec::new();
     for name in &a.ops {
-        match name.parse::<Activation>() {
-            Ok(Activation::Relu(_)) => acts.push(Activation::Relu(Relu::new().alpha(0.1))),
-            Ok(act) => acts.push(act),
-            Err(e) => return bad(e.to_string()),
+        match Op::from_name(name) {
+            Some(op) => acts.push(wgact::verify::sample(op)),
+            None => return bad(wgact::Error::UnknownActivation(name.clone()).to_string()),
         }
     }
     let parse_all = |v: &[String], default: Vec<usize>| -> Result<Vec<usize>, String> {

@@ -1,5 +1,5 @@
 use std::process::ExitCode;
-use wgact::{Activation, Relu, cpu};
+use wgact::{Activation, Op, Relu, cpu};
 
 fn show(ctx: &wgact::Context, label: &str, act: Activation, data: &[f32]) -> wgact::Result<()> {
     let x = ctx.upload(data, &[data.len()])?;
@@ -18,31 +18,18 @@ pub fn run() -> wgact::Result<ExitCode> {
     let x = [-5.0f32, -3.0, -1.0, 1.0, 3.0, 5.0];
     println!("x = linspace(-5, 5, 6) = {x:?}\n");
     show(&ctx, "sigmoid(x)", Activation::Sigmoid, &x)?;
-    show(&ctx, "relu(x)", Activation::Relu(Relu::new()), &x)?;
-    show(
-        &ctx,
-        "relu(x, negative_slope=0.5)",
-        Activation::Relu(Relu::new().negative_slope(0.5)),
-        &x,
-    )?;
-    show(
-        &ctx,
-        "relu(x, max_value=4)",
-        Activation::Relu(Relu::new().max_value(4.0)),
-        &x,
-    )?;
-    show(
-        &ctx,
-        "relu(x, threshold=2)",
-        Activation::Relu(Relu::new().threshold(2.0)),
-        &x,
-    )?;
-    show(
-        &ctx,
-        "relu(x, negative_slope=2, threshold=3.5)",
-        Activation::Relu(Relu::new().negative_slope(2.0).threshold(3.5)),
-        &x,
-    )?;
+    for (label, p) in [
+        ("relu(x)", Relu::new()),
+        ("relu(x, negative_slope=0.5)", Relu::new().negative_slope(0.5)),
+        ("relu(x, max_value=4)", Relu::new().max_value(4.0)),
+        ("relu(x, threshold=2)", Relu::new().threshold(2.0)),
+        (
+            "relu(x, negative_slope=2, threshold=3.5)",
+            Relu::new().negative_slope(2.0).threshold(3.5),
+        ),
+    ] {
+        show(&ctx, label, p.into(), &x)?;
+    }
     show(&ctx, "tanh(x)", Activation::Tanh, &x)?;
     show(
         &ctx,
@@ -50,5 +37,18 @@ pub fn run() -> wgact::Result<ExitCode> {
         Activation::Softmax { axis: -1 },
         &[1.5, 4.4, 2.0],
     )?;
+    // The rest of the family, each with its default parameters (threshold
+    // with the first values the sweep tries), on the same x.
+    println!("\nThe rest of keras.activations on x:");
+    for &op in Op::ALL {
+        let act = wgact::verify::sample(op);
+        if matches!(
+            act,
+            Activation::Sigmoid | Activation::Tanh | Activation::Relu { .. } | Activation::Softmax { .. }
+        ) {
+            continue;
+        }
+        show(&ctx, &act.to_string(), act, &x)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,19 +1,19 @@
 // Keras relu(x, negative_slope, max_value, threshold):
 //   pos = x if x > threshold else 0;  pos = clip(pos, 0, max_value) if set;
 //   result = pos - negative_slope * max(threshold - x, 0)
-// Parameters come from the uniform `params` (one pipeline for all values).
+// max_value is NaN in its slot when unset (tested by bits).
 fn activate(x: f32) -> f32 {
     let b = bitcast<u32>(x);
     if (is_nan_bits(b)) {
         return x;
     }
-    let t = params.threshold;
-    let slope = params.negative_slope;
+    let t = p_threshold();
+    let slope = p_negative_slope();
     let neg_inf = b == F32_NEG_INF_BITS;
     let above = !neg_inf && (b == F32_INF_BITS || x > t);
     var pos = select(0.0, x, above);
-    if (params.has_max != 0u) {
-        pos = min(max(pos, 0.0), params.max_value);
+    if (!is_nan_bits(bitcast<u32>(p_max_value()))) {
+        pos = min(max(pos, 0.0), p_max_value());
     }
     if (above || slope == 0.0) {
         return pos;

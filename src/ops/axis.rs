@@ -1,12 +1,14 @@
-//! Softmax: pass 1 computes each row's (max, sum of exp), pass 2 normalises
-//! (or one fused pass for short rows on GPUs). Any axis, no transpose.
+//! The max-and-sum axis ops (softmax, log_softmax): pass 1 computes each
+//! row's (max, sum of exp - 1), pass 2 maps every element with the op's
+//! `axis_value` (or one fused pass for short rows on GPUs). Any axis, no transpose.
 //! Tensors larger than one storage binding are taken in windows of whole
 //! outer slices. Rows longer than a workgroup should take, outer slices larger
 //! than a binding, and slices split across buffers are reduced in blocks whose
 //! partial (max, sum) pairs are merged: contiguous rows a workgroup per block,
 //! strided rows a thread per (block, column). No window crosses a buffer.
 
-use crate::kernels::Kernel;
+use crate::Op;
+use crate::kernels::{Kernel, NormLayout, StatsPass};
 use crate::shape::split_at_axis;
 use crate::{Context, Error, Result, Tensor};
 
@@ -27,18 +29,18 @@ const FUSED_MAX: usize = 3072;
 /// Mirrors `SoftmaxParams` in `shaders/softmax_common.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    outer: u32,
-    len: u32,
-    inner: u32,
-    count: u32,
-    first: u32,
-    base: u32,
-    block: u32,
-    pbase: u32,
+pub(super) struct Params {
+    pub outer: u32,
+    pub len: u32,
+    pub inner: u32,
+    pub count: u32,
+    pub first: u32,
+    pub base: u32,
+    pub block: u32,
+    pub pbase: u32,
 }
 
-fn to_u32(v: usize) -> Result<u32> {
+pub(super) fn to_u32(v: usize) -> Result<u32> {
     u32::try_from(v).map_err(|_| Error::TooLarge {
         what: "softmax elements",
         needed: v as u64,
@@ -47,13 +49,13 @@ fn to_u32(v: usize) -> Result<u32> {
 }
 
 /// Records one pass: `kernel` over `groups` workgroups with `bindings`.
-struct Pass<'a> {
-    ctx: &'a Context,
-    enc: &'a mut wgpu::CommandEncoder,
+pub(super) struct Pass<'a> {
+    pub ctx: &'a Context,
+    pub enc: &'a mut wgpu::CommandEncoder,
 }
 
 impl Pass<'_> {
-    fn run(
+    pub(super) fn run(
         &mut self,
         kernel: Kernel,
         params: Params,
@@ -68,7 +70,7 @@ impl Pass<'_> {
 /// A window of elements [first, first + count) of a tensor, within one of
 /// its parts, bound from the aligned offset at or below it: (buffer,
 /// binding offset, binding size, base index).
-fn window<'t>(
+pub(super) fn window<'t>(
     ctx: &Context,
     t: &'t Tensor,
     first: usize,
@@ -89,7 +91,7 @@ fn window<'t>(
 }
 
 /// One past the last element of the part holding element `idx`.
-fn part_end(t: &Tensor, idx: usize) -> usize {
+pub(super) fn part_end(t: &Tensor, idx: usize) -> usize {
     let (part, _) = t.locate(idx);
     part.start + part.len
 }
@@ -97,6 +99,7 @@ fn part_end(t: &Tensor, idx: usize) -> usize {
 pub(super) fn encode(
     ctx: &Context,
     enc: &mut wgpu::CommandEncoder,
+    op: Op,
     axis: isize,
     x: &Tensor,
     out: Option<&Tensor>,
@@ -108,10 +111,13 @@ pub(super) fn encode(
     let plane = len * inner;
     to_u32(plane)?;
     let dst = out.unwrap_or(x);
-    let (norm, src_binding) = match out {
-        Some(_) => (Kernel::SoftmaxNorm, true),
-        None => (Kernel::SoftmaxNormInPlace, false),
+    let src_binding = out.is_some();
+    let norm = Kernel::Norm {
+        op,
+        layout: NormLayout::Elements,
+        inplace: out.is_none(),
     };
+    let stats_kernel = |pass| Kernel::Stats { op, pass };
     // Elements one binding holds, less the slack of an aligned-down start.
     let slack = ctx.limits.min_storage_buffer_offset_alignment.max(4) as usize / 4;
     let max_elems = (ctx.max_binding / 4) as usize - slack;
@@ -180,6 +186,7 @@ pub(super) fn encode(
             return strided_long(
                 ctx,
                 &mut pass,
+                op,
                 x,
                 (outer, len, inner),
                 max_elems,
@@ -209,7 +216,7 @@ pub(super) fn encode(
                     ..Default::default()
                 };
                 pass.run(
-                    Kernel::SoftmaxBlocks,
+                    stats_kernel(StatsPass::Blocks),
                     p,
                     &[(0, xb, xo, Some(xs)), (1, &parts, 0, None)],
                     nb as u64,
@@ -222,7 +229,7 @@ pub(super) fn encode(
                 ..Default::default()
             };
             pass.run(
-                Kernel::SoftmaxCombine,
+                stats_kernel(StatsPass::Combine),
                 p,
                 &[(1, &stats, 0, None), (3, &parts, 0, None)],
                 1,
@@ -245,9 +252,9 @@ pub(super) fn encode(
     // workgroup each, for both passes: coalesced, no per-element division.
     let gpu_rows = ctx.softmax_single_pass && inner == 1 && len >= ctx.wg_size as usize;
     let (k1, thread_per_row) = if len > COLS_MAX_LEN || gpu_rows {
-        (Kernel::SoftmaxStatsRows, false)
+        (stats_kernel(StatsPass::Rows), false)
     } else {
-        (Kernel::SoftmaxStatsCols, true)
+        (stats_kernel(StatsPass::Cols), true)
     };
     let row_norm = inner == 1 && !thread_per_row;
     let fused = ctx.softmax_single_pass && out.is_some() && inner == 1 && len <= FUSED_MAX;
@@ -270,7 +277,7 @@ pub(super) fn encode(
                 ..Default::default()
             };
             pass.run(
-                Kernel::SoftmaxFused,
+                stats_kernel(StatsPass::Fused),
                 p,
                 &[(0, xb, xo, Some(xs)), (4, yb, yo, Some(ys))],
                 np as u64,
@@ -302,7 +309,11 @@ pub(super) fn encode(
             let (yb, yo, ys, _) = window(ctx, dst, first, count);
             let (kernel, b) = match out {
                 Some(_) => (
-                    Kernel::SoftmaxNormRows,
+                    Kernel::Norm {
+                        op,
+                        layout: NormLayout::Rows,
+                        inplace: false,
+                    },
                     vec![
                         (0, xb, xo, Some(xs)),
                         (1, yb, yo, Some(ys)),
@@ -310,7 +321,11 @@ pub(super) fn encode(
                     ],
                 ),
                 None => (
-                    Kernel::SoftmaxNormRowsInPlace,
+                    Kernel::Norm {
+                        op,
+                        layout: NormLayout::Rows,
+                        inplace: true,
+                    },
                     vec![(1, yb, yo, Some(ys)), (3, &stats, 0, None)],
                 ),
             };
@@ -328,9 +343,11 @@ pub(super) fn encode(
 /// blocks of `kb` slices per thread (pass 1a), merged per column (pass 1b),
 /// then the plane normalised. Column chunks never cross a buffer of a split
 /// tensor, nor do windows.
+#[allow(clippy::too_many_arguments)]
 fn strided_long(
     ctx: &Context,
     pass: &mut Pass,
+    op: Op,
     x: &Tensor,
     (outer, len, inner): (usize, usize, usize),
     max_elems: usize,
@@ -377,7 +394,10 @@ fn strided_long(
                     ..Default::default()
                 };
                 pass.run(
-                    Kernel::SoftmaxColBlocks,
+                    Kernel::Stats {
+                        op,
+                        pass: StatsPass::ColBlocks,
+                    },
                     p,
                     &[(0, xb, xo, Some(xs)), (1, &parts, 0, None)],
                     ((nb * w) as u64).div_ceil(wg),
@@ -392,7 +412,10 @@ fn strided_long(
                 ..Default::default()
             };
             pass.run(
-                Kernel::SoftmaxColCombine,
+                Kernel::Stats {
+                    op,
+                    pass: StatsPass::ColCombine,
+                },
                 p,
                 &[(1, &stats, 0, None), (3, &parts, 0, None)],
                 (w as u64).div_ceil(wg),

@@ -1,0 +1,39 @@
+// Keras celu(x, alpha): x for x >= 0, else alpha * (exp(x / alpha) - 1),
+// alpha > 0 (checked on the host). z = x / alpha is carried as the pair
+// (q, ql): rounding it would cost |z| ULP in exp.
+fn activate(x: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    // NaN, x >= 0 (+inf included) and -0 pass through.
+    if (is_nan_bits(b) || (b & F32_SIGN_MASK) == 0u || b == F32_SIGN_MASK) {
+        return x;
+    }
+    let alpha = p_alpha();
+    // z below about -128 (scaling by 2^-7 is exact and cannot overflow):
+    // exp(z) < 2^-184, so the result rounds to -alpha. Also -inf.
+    if (b == F32_NEG_INF_BITS || x * 0.0078125 < -alpha) {
+        return -alpha;
+    }
+    let q = x / alpha;
+    // The residual is exact, so q + ql is x / alpha whatever the division's
+    // error.
+    let ql = fma(-q, alpha, x) / alpha;
+    if (q > -0.34) {
+        // alpha * expm1(z) = x + x * w with w = expm1(z) / z - 1: no
+        // division of x by alpha survives, so tiny or subnormal z (large
+        // alpha) costs nothing. w = z/2 + z^2/6 + ..., Taylor to z^8.
+        var w = 2.7557319e-6;
+        w = fma(w, q, 2.4801588e-5);
+        w = fma(w, q, 1.984127e-4);
+        w = fma(w, q, 1.3888889e-3);
+        w = fma(w, q, 8.333334e-3);
+        w = fma(w, q, 4.1666668e-2);
+        w = fma(w, q, 0.16666667);
+        w = fma(w, q, 0.5);
+        // d(z w)/dz = 1/2 + z/3 + ...: ql's share.
+        let zw = fma(w, q, ql * fma(q, 0.33333334, 0.5));
+        return fma(x, zw, x);
+    }
+    let m = ef_expm1_hl(q, ql);
+    let p = ef_two_prod(alpha, m.x);
+    return p.x + (p.y + alpha * m.y);
+}

@@ -1,0 +1,42 @@
+// glu on one pair of halves: a * sigmoid(b). Below b = -64, sigmoid(b) is
+// exp(b) to f32 precision and may be subnormal (a few bits), so a * exp(b) is
+// formed as fa * exp(b + ka ln 2) for a = fa 2^ka, fa in [1, 2): a large `a`
+// then keeps every bit. b = -inf gives a * 0 (NaN for infinite a), by bits.
+fn combine(a: f32, b: f32) -> f32 {
+    let bb = bitcast<u32>(b);
+    if (is_nan_bits(bb) || is_nan_bits(bitcast<u32>(a))) {
+        return qnan();
+    }
+    if (bb == F32_NEG_INF_BITS) {
+        if (!is_finite_bits(bitcast<u32>(a))) {
+            return qnan();
+        }
+        return a * 0.0;
+    }
+    if (b < -64.0) {
+        let ab = bitcast<u32>(a);
+        let ea = (ab >> 23u) & 0xffu;
+        if (ea == 0xffu) {
+            return a;
+        }
+        if (ea == 0u) {
+            // |a| < 2^-126 times exp(b) < 2^-92: below every subnormal.
+            return a * 0.0;
+        }
+        let kf = f32(i32(ea) - 127);
+        let fa = bitcast<f32>((ab & 0x807fffffu) | 0x3f800000u);
+        // kf * LN2_HI is exact (9 + 8 bits); the sum with b is split exactly.
+        let kh = kf * LN2_HI;
+        let bm = max(b, -400.0);
+        let dh = bm + kh;
+        let t = dh - bm;
+        let dl = (bm - (dh - t)) + (kh - t);
+        return fa * exp_hl(dh, dl + kf * LN2_LO);
+    }
+    let s = sigmoid_f32(b);
+    if (!is_finite_bits(bitcast<u32>(a))) {
+        // +-inf times a positive sigmoid
+        return a;
+    }
+    return a * s;
+}

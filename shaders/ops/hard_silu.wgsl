@@ -1,0 +1,23 @@
+// x * relu6(x + 3) / 6: 0 at and below -3 (and at -inf), x at and above 3.
+// Between, x * (x + 3) is carried as a pair into a corrected division by 6.
+fn activate(x: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    if (!is_finite_bits(b)) {
+        if (is_nan_bits(b)) {
+            return x;
+        }
+        return select(x, 0.0, b == F32_NEG_INF_BITS);
+    }
+    if (x <= -3.0) {
+        return 0.0;
+    }
+    if (x >= 3.0) {
+        return x;
+    }
+    let s = x + 3.0;
+    let bb = s - x;
+    let err = (x - (s - bb)) + (3.0 - bb);
+    let p = x * s;
+    let pl = fma(x, s, -p) + x * err;
+    return div2(p, pl, 6.0, 0.0);
+}

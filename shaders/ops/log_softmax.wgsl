@@ -1,0 +1,58 @@
+// log_softmax: (x - m) - log1p(t) for a row with max m and
+// t = sum(exp(x - m)) - 1 (pass 1). Both terms are <= 0, so nothing cancels;
+// x - m is carried as an exact pair, and log1p(t) keeps t's small terms
+// (log(s) of a rounded s = 1 + t would lose them: hundreds of ULP where the
+// row's max dominates).
+
+// log1p(g) for |g| <= 0.415: 2 atanh(u), u = g / (2 + g), |u| <= 0.172; the
+// odd series to u^15 leaves < 2^-30 relative. g / (2 + g) is corrected for
+// the rounding of 2 + g.
+fn ls_log1p_small(g: f32) -> f32 {
+    let d = 2.0 + g;
+    let u = div2(g, 0.0, d, add_err(2.0, g, d));
+    let u2 = u * u;
+    var q = 1.0 / 15.0;
+    q = fma(q, u2, 1.0 / 13.0);
+    q = fma(q, u2, 1.0 / 11.0);
+    q = fma(q, u2, 1.0 / 9.0);
+    q = fma(q, u2, 1.0 / 7.0);
+    q = fma(q, u2, 1.0 / 5.0);
+    q = fma(q, u2, 1.0 / 3.0);
+    return 2.0 * fma(u * u2, q, u);
+}
+
+// log1p(t) for t >= 0: directly below 0.415; else log(sh) + sl / sh for the
+// exact pair sh + sl = 1 + t, with sh = 2^k f, f in [sqrt(1/2), sqrt(2)).
+fn ls_log1p(t: f32) -> f32 {
+    if (t < 0.415) {
+        return ls_log1p_small(t);
+    }
+    let s = one_plus(t);
+    let b = bitcast<u32>(s.x);
+    var k = i32((b >> 23u) & 0xffu) - 127;
+    var f = bitcast<f32>((b & 0x007fffffu) | 0x3f800000u);
+    if (f > 1.41421356) {
+        f = f * 0.5;
+        k = k + 1;
+    }
+    let kf = f32(k);
+    return fma(kf, LN2_HI, fma(kf, LN2_LO, ls_log1p_small(f - 1.0) + s.y / s.x));
+}
+
+fn axis_value(x: f32, m: f32, t: f32) -> f32 {
+    if (dead_row(t)) {
+        return qnan();
+    }
+    if (bitcast<u32>(x) == F32_NEG_INF_BITS) {
+        return x;
+    }
+    // m - x >= 2^128: the result is below -FLT_MAX (halves subtract exactly
+    // enough to tell, and nothing overflows on the way).
+    if (0.5 * m - 0.5 * x >= 1.70141183e38) {
+        return bitcast<f32>(F32_NEG_INF_BITS);
+    }
+    let dh = x - m;
+    let bb = dh - x;
+    let dl = (x - (dh - bb)) + (-m - bb);
+    return (dh - ls_log1p(t)) + dl;
+}

@@ -1,0 +1,21 @@
+// 0 for x <= -1, (x + 1)^2 / 4 between (x + 1 carried as a pair, so the
+// square rounds once), x for x >= 1; infinities by bits.
+fn activate(x: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    if (!is_finite_bits(b)) {
+        if (is_nan_bits(b)) {
+            return x;
+        }
+        return select(x, 0.0, b == F32_NEG_INF_BITS);
+    }
+    if (x <= -1.0) {
+        return 0.0;
+    }
+    if (x >= 1.0) {
+        return x;
+    }
+    let s = x + 1.0;
+    let bb = s - x;
+    let err = (x - (s - bb)) + (1.0 - bb);
+    return fma(s, s, 2.0 * s * err) * 0.25;
+}

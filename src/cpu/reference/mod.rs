@@ -1,0 +1,94 @@
+//! The reference for every op: computed in f64, rounded to f32 once. Every
+//! GPU result, and the fast CPU path, is tested against it. One function per
+//! op, named as in the op table: elementwise ops `fn(x, params..) -> f32`,
+//! axis ops `fn(row, out)` over one row, glu `fn(a, b) -> f32`.
+
+mod axis;
+mod exp_family;
+mod gelu_family;
+mod piecewise;
+
+pub use axis::{glu, log_softmax, softmax, sparsemax};
+pub use exp_family::{celu, elu, exponential, log_sigmoid, mish, selu, silu, softplus};
+pub use gelu_family::{gelu, softsign, squareplus, tanh_shrink};
+pub use piecewise::{
+    hard_shrink, hard_sigmoid, hard_silu, hard_tanh, leaky_relu, linear, relu, relu6,
+    soft_shrink, sparse_plus, sparse_sigmoid, threshold,
+};
+
+use crate::activation::RefFn;
+use crate::shape::{numel, split_at_axis};
+use crate::{Activation, Error, Result};
+
+/// `1 / (1 + exp(-x))`.
+pub fn sigmoid(x: f32) -> f32 {
+    let x = x as f64;
+    if x.is_nan() {
+        return f32::NAN;
+    }
+    // exp of a non-positive argument only: no overflow anywhere.
+    let e = (-x.abs()).exp();
+    let r = if x >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
+    r as f32
+}
+
+/// Hyperbolic tangent.
+pub fn tanh(x: f32) -> f32 {
+    (x as f64).tanh() as f32
+}
+
+/// Applies `act` to a C-order tensor of `shape`; the result has
+/// [`Activation::output_shape`].
+pub fn apply(act: &Activation, data: &[f32], shape: &[usize]) -> Result<Vec<f32>> {
+    act.validate()?;
+    check_len(data, shape)?;
+    act.output_shape(shape)?;
+    Ok(match act.reference_fn() {
+        RefFn::Map(f) => data.iter().map(|&x| f(x)).collect(),
+        RefFn::Row(f) => {
+            let (outer, len, inner) = split_at_axis(shape, act.axis().unwrap_or(-1))?;
+            let mut out = vec![0.0f32; data.len()];
+            let (mut row, mut res) = (vec![0.0f32; len], vec![0.0f32; len]);
+            for o in 0..outer {
+                for i in 0..inner {
+                    let base = o * len * inner + i;
+                    for (k, r) in row.iter_mut().enumerate() {
+                        *r = data[base + k * inner];
+                    }
+                    f(&row, &mut res);
+                    for (k, r) in res.iter().enumerate() {
+                        out[base + k * inner] = *r;
+                    }
+                }
+            }
+            out
+        }
+        RefFn::Pair(f) => {
+            let (outer, len, inner) = split_at_axis(shape, act.axis().unwrap_or(-1))?;
+            let half = len / 2 * inner;
+            let mut out = Vec::with_capacity(data.len() / 2);
+            for o in 0..outer {
+                let plane = &data[o * 2 * half..(o + 1) * 2 * half];
+                let (a, b) = plane.split_at(half);
+                out.extend(a.iter().zip(b).map(|(&a, &b)| f(a, b)));
+            }
+            out
+        }
+    })
+}
+
+pub(crate) fn check_len(data: &[f32], shape: &[usize]) -> Result<()> {
+    let expected = numel(shape)?;
+    if expected != data.len() {
+        return Err(Error::ShapeMismatch {
+            shape: shape.to_vec(),
+            expected,
+            got: data.len(),
+        });
+    }
+    Ok(())
+}

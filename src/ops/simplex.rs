@@ -1,0 +1,83 @@
+//! sparsemax: a workgroup per row finds the row's threshold and writes the
+//! projection (`shaders/simplex.wgsl`), in windows of whole outer slices
+//! within one binding and one buffer. In place goes through a temporary.
+
+use super::axis::{Params, part_end, to_u32, window};
+use crate::kernels::Kernel;
+use crate::shape::split_at_axis;
+use crate::{Context, Error, Op, Result, Tensor};
+
+/// Rows of at most this many elements per thread: about 34 passes over the
+/// row stay under llvmpipe's cap of about 2^16 loop trips per invocation.
+const PER_THREAD: usize = 1536;
+
+pub(super) fn encode(
+    ctx: &Context,
+    enc: &mut wgpu::CommandEncoder,
+    op: Op,
+    axis: isize,
+    x: &Tensor,
+    out: Option<&Tensor>,
+) -> Result<()> {
+    let (outer, len, inner) = split_at_axis(x.shape(), axis)?;
+    if x.is_empty() {
+        return Ok(());
+    }
+    let Some(dst) = out else {
+        // A fresh (unpooled) temporary: it stays alive in the encoder until
+        // the copy back has run.
+        let tmp = ctx.zeros(x.shape())?;
+        encode(ctx, enc, op, axis, x, Some(&tmp))?;
+        for (t, p) in tmp.parts.iter().zip(&x.parts) {
+            enc.copy_buffer_to_buffer(&t.buffer, t.offset, &p.buffer, p.offset, p.len as u64 * 4);
+        }
+        return Ok(());
+    };
+    let max_len = ctx.wg_size as usize * PER_THREAD;
+    if len > max_len {
+        return Err(Error::TooLarge {
+            what: "sparsemax row (elements)",
+            needed: len as u64,
+            limit: max_len as u64,
+        });
+    }
+    let plane = len * inner;
+    to_u32(plane)?;
+    let slack = ctx.limits.min_storage_buffer_offset_alignment.max(4) as usize / 4;
+    let max_elems = (ctx.max_binding / 4) as usize - slack;
+    let mut o = 0;
+    while o < outer {
+        let first = o * plane;
+        let planes = (max_elems / plane)
+            .min((part_end(x, first) - first) / plane)
+            .min(outer - o);
+        if planes == 0 {
+            return Err(Error::TooLarge {
+                what: "sparsemax outer slice (bytes in one binding and one buffer)",
+                needed: plane as u64 * 4,
+                limit: max_elems as u64 * 4,
+            });
+        }
+        let count = planes * plane;
+        let (xb, xo, xs, base) = window(ctx, x, first, count);
+        let (yb, yo, ys, ybase) = window(ctx, dst, first, count);
+        debug_assert_eq!(base, ybase, "same shape, same split, same alignment");
+        let p = Params {
+            outer: planes as u32,
+            len: len as u32,
+            inner: inner as u32,
+            count: count as u32,
+            base,
+            ..Default::default()
+        };
+        ctx.dispatch(
+            enc,
+            Kernel::Simplex { op },
+            &p,
+            &[(0, xb, xo, Some(xs)), (1, yb, yo, Some(ys))],
+            (planes * inner) as u64,
+        )?;
+        o += planes;
+    }
+    Ok(())
+}
