@@ -18,7 +18,7 @@ fn bench(c: &mut Criterion) {
     let acts = [
         Activation::Sigmoid,
         Activation::Tanh,
-        Activation::Relu(Relu::new().negative_slope(0.1)),
+        Activation::from(Relu::new().negative_slope(0.1)),
         Activation::Softmax { axis: -1 },
     ];
     for n in [1usize << 10, 1 << 16, 1 << 20, 1 << 22] {

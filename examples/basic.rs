@@ -14,8 +14,8 @@ pub fn main() -> wgact::Result<()> {
     let probs = ctx.softmax(&ctx.relu(&x, &relu)?, -1)?;
     let gpu = ctx.read(&probs)?;
 
-    let mid = cpu::apply(&Activation::Relu(relu), &data, &[3, 4])?;
-    let reference = cpu::softmax(&mid, &[3, 4], -1)?;
+    let mid = cpu::apply(&Activation::from(relu), &data, &[3, 4])?;
+    let reference = cpu::apply(&wgact::Activation::Softmax { axis: -1 }, &mid, &[3, 4])?;
     for (row_gpu, row_cpu) in gpu.chunks(4).zip(reference.chunks(4)) {
         println!("gpu {row_gpu:?}\ncpu {row_cpu:?}");
     }

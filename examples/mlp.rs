@@ -161,7 +161,7 @@ pub fn run(ctx: &Context) -> Result<Outcome, Box<dyn std::error::Error>> {
     let mut h = ctx.empty(&[BATCH, HIDDEN])?;
     let mut logits = ctx.empty(&[BATCH, CLASSES])?;
     let matmul = Matmul::new(ctx.device());
-    let relu = Activation::Relu(Relu::new());
+    let relu = Activation::from(Relu::new());
 
     // The whole forward pass in one chain: one submission, one readback.
     let before = ctx.submissions();
@@ -178,11 +178,7 @@ pub fn run(ctx: &Context) -> Result<Outcome, Box<dyn std::error::Error>> {
         &matmul_ref(&x, &w1, &b1, BATCH, INPUT, HIDDEN),
         &[BATCH, HIDDEN],
     )?;
-    let p_ref = cpu::softmax(
-        &matmul_ref(&h_ref, &w2, &b2, BATCH, HIDDEN, CLASSES),
-        &[BATCH, CLASSES],
-        -1,
-    )?;
+    let p_ref = cpu::apply(&wgact::Activation::Softmax { axis: -1 }, &matmul_ref(&h_ref, &w2, &b2, BATCH, HIDDEN, CLASSES), &[BATCH, CLASSES])?;
     let max_abs_error = probabilities
         .iter()
         .zip(&p_ref)

@@ -104,7 +104,7 @@ pub fn run() -> Result<Outcome, Box<dyn std::error::Error>> {
     readback.unmap();
     let (logits, probs) = data.split_at(n);
 
-    let want = cpu::softmax(logits, &[ROWS, COLS], -1)?;
+    let want = cpu::apply(&Activation::Softmax { axis: -1 }, logits, &[ROWS, COLS])?;
     let max_ulp = probs
         .iter()
         .zip(&want)

@@ -34,12 +34,14 @@ pub mod context;
 pub mod cpu;
 pub mod error;
 pub mod kernels;
+#[cfg(feature = "npy")]
 pub mod npy;
 mod ops;
 mod pool;
 mod readback;
 pub mod shape;
 pub mod table;
+#[cfg(feature = "npy")]
 pub mod stream;
 pub mod tensor;
 pub mod timing;

@@ -284,9 +284,13 @@ impl Report {
 /// Runs `act` on the GPU over a tensor and compares with the CPU reference
 /// (sparsemax with its band, see [`simplex_band`]).
 pub fn check(ctx: &Context, act: &Activation, data: &[f32], shape: &[usize]) -> Result<Stats> {
+    compare(act, data, shape, &gpu(ctx, act, data, shape)?)
+}
+
+/// `act` on the GPU: upload, apply, read back.
+pub fn gpu(ctx: &Context, act: &Activation, data: &[f32], shape: &[usize]) -> Result<Vec<f32>> {
     let x = ctx.upload(data, shape)?;
-    let got = ctx.read(&ctx.apply(act, &x)?)?;
-    compare(act, data, shape, &got)
+    ctx.read(&ctx.apply(act, &x)?)
 }
 
 /// Compares `got`, the result of `act` on `data`, with the CPU reference.
@@ -420,6 +424,24 @@ pub fn halves_cases(sweep: &[f32]) -> Vec<Vec<f32>> {
 /// row length). `n` random inputs per distribution; `long_rows` adds rows
 /// past 1024.
 pub fn run_ops(ctx: &Context, ops: &[Op], n: usize, long_rows: bool) -> Result<Vec<Report>> {
+    run_with(ops, n, long_rows, &mut |act, data, shape| gpu(ctx, act, data, shape))
+}
+
+/// The sweep of [`run_ops`] on the fast CPU path ([`cpu::fast`]).
+pub fn run_fast(ops: &[Op], n: usize, long_rows: bool) -> Result<Vec<Report>> {
+    run_with(ops, n, long_rows, &mut |act, data, shape| {
+        cpu::fast::apply(act, data, shape)
+    })
+}
+
+/// Computes `act(data)` of a tensor of `shape`.
+pub type Eval<'a> = dyn FnMut(&Activation, &[f32], &[usize]) -> Result<Vec<f32>> + 'a;
+
+/// The sweep of [`run_ops`] with any implementation `eval`.
+pub fn run_with(ops: &[Op], n: usize, long_rows: bool, eval: &mut Eval) -> Result<Vec<Report>> {
+    let mut check = |act: &Activation, data: &[f32], shape: &[usize]| -> Result<Stats> {
+        compare(act, data, shape, &eval(act, data, shape)?)
+    };
     let sweep = sweep_inputs(0x5eed, n);
     let mut reports = Vec::new();
     for &op in ops {
@@ -430,15 +452,16 @@ pub fn run_ops(ctx: &Context, ops: &[Op], n: usize, long_rows: bool) -> Result<V
                 let mut stats = Stats::default();
                 for act in param_sets(op) {
                     let data = inputs_for(&act, &sweep);
-                    stats.merge(&check(ctx, &act, &data, &[data.len()])?);
+                    stats.merge(&check(&act, &data, &[data.len()])?);
                 }
                 reports.push(report(info.name.to_string(), info.bound.short, stats));
             }
             Kind::Halves => {
-                let act = op.default_activation()?;
+                // [2, n] split on axis 0: a is the first row, b the second.
+                let act = op.default_activation()?.with_axis(0);
                 let mut stats = Stats::default();
                 for data in halves_cases(&sweep) {
-                    stats.merge(&check(ctx, &act, &data, &[2, data.len() / 2], )?);
+                    stats.merge(&check(&act, &data, &[2, data.len() / 2])?);
                 }
                 reports.push(report(info.name.to_string(), info.bound.short, stats));
             }
@@ -449,7 +472,7 @@ pub fn run_ops(ctx: &Context, ops: &[Op], n: usize, long_rows: bool) -> Result<V
                     if info.kind == Kind::Axis(Reduce::Simplex) && len > 100_000 {
                         continue; // past sparsemax's row limit on small workgroups
                     }
-                    let s = check(ctx, &act, &data, &[data.len() / len, len])?;
+                    let s = check(&act, &data, &[data.len() / len, len])?;
                     if len <= 1024 { short.merge(&s) } else { long.merge(&s) }
                 }
                 reports.push(report(format!("{} (rows <= 1024)", info.name), info.bound.short, short));

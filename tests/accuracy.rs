@@ -6,7 +6,7 @@ mod common;
 use common::ctx;
 use wgact::ulp::ulp_error;
 use wgact::verify;
-use wgact::{Activation, Relu};
+use wgact::{Activation, Op, Relu};
 
 #[test]
 fn sweep_within_documented_bounds() {
@@ -27,7 +27,20 @@ fn sweep_within_documented_bounds() {
             r.stats.worst
         );
     }
-    assert_eq!(reports.len(), 5);
+    // One report per op, two (short and long rows) per axis op: every op of
+    // the table is reachable from verify.
+    let axis_ops = Op::ALL
+        .iter()
+        .filter(|op| matches!(op.info().kind, wgact::Kind::Axis(_)))
+        .count();
+    assert_eq!(reports.len(), Op::ALL.len() + axis_ops);
+    for op in Op::ALL {
+        assert!(
+            reports.iter().any(|r| r.name == op.name() || r.name.starts_with(&format!("{} (", op.name()))),
+            "verify has no report for {}",
+            op.name()
+        );
+    }
 }
 
 fn gpu(act: Activation, xs: &[f32]) -> Vec<f32> {
@@ -98,7 +111,7 @@ fn no_nan_for_any_finite_input_and_nan_propagates() {
     for act in [
         Activation::Sigmoid,
         Activation::Tanh,
-        Activation::Relu(Relu::new().negative_slope(0.3).threshold(1.0)),
+        Activation::from(Relu::new().negative_slope(0.3).threshold(1.0)),
     ] {
         let y = gpu(act, &xs);
         assert!(

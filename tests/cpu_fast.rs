@@ -3,7 +3,7 @@
 
 use wgact::cpu::{fast, reference};
 use wgact::ulp::ulp_error;
-use wgact::{Activation, Relu, verify};
+use wgact::{Activation, Op, Relu, verify};
 
 fn worst(act: &Activation, data: &[f32], shape: &[usize]) -> (u64, f32) {
     let got = fast::apply(act, data, shape).unwrap();
@@ -17,33 +17,21 @@ fn worst(act: &Activation, data: &[f32], shape: &[usize]) -> (u64, f32) {
 }
 
 #[test]
-fn elementwise_sweep_within_bounds() {
-    let inputs = verify::sweep_inputs(0x5eed, 100_000);
-    for act in [Activation::Sigmoid, Activation::Tanh] {
-        let (e, x) = worst(&act, &inputs, &[inputs.len()]);
-        eprintln!("fast {act}: max {e} ULP at {x:e}");
-        assert!(e <= verify::bound(&act, 1), "fast {act}: {e} ULP at {x:e}");
+fn every_op_sweep_within_bounds() {
+    let reports = verify::run_fast(Op::ALL, 100_000, true).unwrap();
+    for r in &reports {
+        eprintln!("fast {:<28} max {} ULP (bound {})", r.name, r.stats.max_ulp, r.bound);
     }
-    for p in verify::relu_params() {
-        let act = Activation::Relu(p);
-        let (e, x) = worst(&act, &inputs, &[inputs.len()]);
-        assert!(e <= 1, "fast {act}: {e} ULP at {x:e}");
-    }
-}
-
-#[test]
-fn softmax_sweep_within_bounds() {
-    let act = Activation::Softmax { axis: -1 };
-    let mut max = 0;
-    for (name, len, data) in verify::softmax_cases(0xfeed, true) {
-        let (e, x) = worst(&act, &data, &[data.len() / len, len]);
+    for r in &reports {
         assert!(
-            e <= verify::bound(&act, len),
-            "fast softmax {name}: {e} ULP at {x:e}"
+            r.passed(),
+            "fast {}: {} ULP > {} at {:?}",
+            r.name,
+            r.stats.max_ulp,
+            r.bound,
+            r.stats.worst
         );
-        max = max.max(e);
     }
-    eprintln!("fast softmax: max {max} ULP");
 }
 
 #[test]
@@ -82,7 +70,7 @@ fn large_inputs_use_every_core_and_agree() {
     for act in [
         Activation::Sigmoid,
         Activation::Tanh,
-        Activation::Relu(Relu::new().alpha(0.1)),
+        Activation::from(Relu::new().alpha(0.1)),
     ] {
         let (e, _) = worst(&act, &data, &[data.len()]);
         assert!(e <= verify::bound(&act, 1));

@@ -88,7 +88,7 @@ fn wrapped_input_and_output_buffers() {
     for act in [
         Activation::Sigmoid,
         Activation::Tanh,
-        Activation::Relu(Relu::new().alpha(0.3)),
+        Activation::from(Relu::new().alpha(0.3)),
     ] {
         c.apply_into(&act, &x, &y).unwrap();
         assert_within(&act, &data, &[777], &c.read(&y).unwrap());
@@ -199,7 +199,7 @@ fn a_chain_is_one_submission_and_reuses_pooled_buffers() {
     let b = random(4 * 300, 5);
     let xa = c.upload(&a, &[4, 300]).unwrap();
     let xb = c.upload(&b, &[4, 300]).unwrap();
-    let relu = Activation::Relu(Relu::new().alpha(0.1));
+    let relu = Activation::from(Relu::new().alpha(0.1));
     let soft = Activation::Softmax { axis: -1 };
     let run = || {
         let mut chain = c.chain();
@@ -272,7 +272,7 @@ fn eight_threads_share_one_context() {
                 let acts = [
                     Activation::Sigmoid,
                     Activation::Tanh,
-                    Activation::Relu(Relu::new().alpha(0.05 * t as f32).max_value(3.0)),
+                    Activation::from(Relu::new().alpha(0.05 * t as f32).max_value(3.0)),
                     Activation::Softmax {
                         axis: (t % 2) as isize,
                     },
@@ -348,7 +348,7 @@ fn repeated_ops_reuse_bind_groups() {
     let data = random(4099, 77);
     let x = c.upload(&data, &[4099]).unwrap();
     let y = c.zeros(&[4099]).unwrap();
-    let act = Activation::Relu(Relu::new().alpha(0.25));
+    let act = Activation::from(Relu::new().alpha(0.25));
     let want = cpu::apply(&act, &data, &[4099]).unwrap();
     c.apply_into(&act, &x, &y).unwrap();
     let made = c.bind_groups_made();
@@ -359,7 +359,7 @@ fn repeated_ops_reuse_bind_groups() {
     assert_eq!(c.bind_groups_made(), made, "same tensors, same parameters");
     assert_eq!(c.read(&y).unwrap(), want);
     // Other parameters, or other tensors, make new ones.
-    let other = Activation::Relu(Relu::new().alpha(0.5));
+    let other = Activation::from(Relu::new().alpha(0.5));
     c.apply_into(&other, &x, &y).unwrap();
     assert_eq!(c.bind_groups_made(), made + 2);
     assert_eq!(

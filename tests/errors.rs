@@ -35,7 +35,7 @@ fn axis_out_of_range() {
         let e = c.softmax(&x, axis).unwrap_err();
         assert!(matches!(e, Error::AxisOutOfRange { rank: 2, .. }), "{e}");
     }
-    assert!(wgact::cpu::softmax(&[0.0; 6], &[2, 3], 5).is_err());
+    assert!(wgact::cpu::apply(&wgact::Activation::Softmax { axis: 5 }, &[0.0; 6], &[2, 3]).is_err());
 }
 
 #[test]

@@ -21,7 +21,7 @@ fn tensor_past_the_binding_limit() {
     let data = random(n, 41);
     for act in [
         Activation::Sigmoid,
-        Activation::Relu(wgact::Relu::new().alpha(0.1)),
+        Activation::from(wgact::Relu::new().alpha(0.1)),
     ] {
         let s = verify::check(c, &act, &data, &[n]).unwrap();
         assert!(
@@ -43,7 +43,7 @@ fn softmax_rows_of_2_pow_24_and_2_pow_26() {
         let got = c.read(&c.softmax(&x, -1).unwrap()).unwrap();
         let sum: f64 = got.iter().map(|&v| v as f64).sum();
         assert!((sum - 1.0).abs() < 1e-6, "row of {n}: sum {sum}");
-        let want = wgact::cpu::softmax(&data, &[n], -1).unwrap();
+        let want = wgact::cpu::apply(&wgact::Activation::Softmax { axis: -1 }, &data, &[n]).unwrap();
         let worst = got
             .iter()
             .zip(&want)

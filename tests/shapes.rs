@@ -1,16 +1,29 @@
-//! Every op against the CPU reference over ranks 0-4, lengths that are not
-//! multiples of the workgroup size, 1xN, Nx1, every softmax axis, in place and
-//! chained, and all relu parameter combinations.
+//! Every op of the table against the CPU reference over ranks 0-4, lengths
+//! that are not multiples of the workgroup size, 1xN, Nx1, every axis, in
+//! place and chained, and the relu parameter combinations.
 
 mod common;
 use common::{assert_close, ctx, random};
-use wgact::{Activation, Context, ContextOptions, Relu, verify};
+use wgact::{Activation, Context, ContextOptions, Kind, Op, Relu, verify};
 
-const ELEMENTWISE: [Activation; 3] = [
-    Activation::Sigmoid,
-    Activation::Tanh,
-    Activation::Relu(Relu::new()),
-];
+/// Every elementwise op of the table, with its sample parameters.
+fn elementwise() -> Vec<Activation> {
+    Op::ALL
+        .iter()
+        .map(|&op| verify::sample(op))
+        .filter(|a| a.is_elementwise())
+        .collect()
+}
+
+/// Every op of the table, axis ops on `axis`; glu where the axis has even
+/// length in `shape`.
+fn every_op(shape: &[usize], axis: isize) -> Vec<Activation> {
+    Op::ALL
+        .iter()
+        .map(|&op| verify::sample(op).with_axis(axis))
+        .filter(|a| a.output_shape(shape).is_ok())
+        .collect()
+}
 
 fn shapes() -> Vec<Vec<usize>> {
     vec![
@@ -38,24 +51,54 @@ fn elementwise_ops_over_shapes() {
     for shape in shapes() {
         let n: usize = shape.iter().product();
         let data = random(n, n as u64);
-        for act in ELEMENTWISE {
+        for act in elementwise() {
             assert_close(&act, &data, &shape, verify::bound(&act, 1));
         }
     }
 }
 
 #[test]
-fn softmax_every_axis() {
+fn axis_ops_every_axis() {
     for shape in shapes().into_iter().filter(|s| !s.is_empty()) {
         let n: usize = shape.iter().product();
         let data = random(n, 11 + n as u64);
         let rank = shape.len() as isize;
         for axis in -rank..rank {
-            let act = Activation::Softmax { axis };
             let len = shape[axis.rem_euclid(rank) as usize];
-            assert_close(&act, &data, &shape, verify::bound(&act, len));
+            for act in every_op(&shape, axis).iter().filter(|a| !a.is_elementwise()) {
+                assert_close(act, &data, &shape, verify::bound(act, len));
+            }
         }
     }
+}
+
+#[test]
+fn glu_halves_every_even_axis() {
+    let glu = Activation::Glu { axis: -1 };
+    for shape in [vec![2], vec![4, 6], vec![6, 4], vec![2, 3, 8], vec![2, 2, 2, 2], vec![1, 1000]] {
+        let n: usize = shape.iter().product();
+        let data = random(n, 3 + n as u64);
+        let rank = shape.len() as isize;
+        for axis in -rank..rank {
+            let act = glu.with_axis(axis);
+            let mut want = shape.clone();
+            want[axis.rem_euclid(rank) as usize] /= 2;
+            assert_eq!(act.output_shape(&shape).unwrap(), want);
+            let got = assert_close(&act, &data, &shape, verify::bound(&act, 1));
+            assert_eq!(got.len(), n / 2);
+        }
+    }
+    // An odd axis is a typed error, on the GPU and the CPU alike.
+    let c = ctx();
+    let x = c.upload(&[1.0; 6], &[2, 3]).unwrap();
+    assert!(matches!(c.apply(&glu, &x), Err(wgact::Error::OddHalves { axis: -1, len: 3 })));
+    assert!(matches!(
+        wgact::cpu::apply(&glu, &[1.0; 6], &[2, 3]),
+        Err(wgact::Error::OddHalves { .. })
+    ));
+    // glu cannot run in place: its output is smaller.
+    let mut y = c.upload(&[1.0; 4], &[4]).unwrap();
+    assert!(matches!(c.apply_inplace(&glu, &mut y), Err(wgact::Error::NotInPlace { .. })));
 }
 
 #[test]
@@ -86,13 +129,11 @@ fn zero_sized_tensors() {
     let c = ctx();
     for shape in [vec![0], vec![3, 0], vec![0, 4, 2]] {
         let x = c.upload(&[], &shape).unwrap();
-        for act in ELEMENTWISE {
+        for act in every_op(&shape, -1) {
             let y = c.apply(&act, &x).unwrap();
-            assert_eq!(y.shape(), &shape[..]);
+            assert_eq!(y.shape(), &act.output_shape(&shape).unwrap()[..]);
             assert!(c.read(&y).unwrap().is_empty());
         }
-        let y = c.softmax(&x, -1).unwrap();
-        assert_eq!(y.shape(), &shape[..]);
     }
 }
 
@@ -135,7 +176,7 @@ fn relu_parameter_combinations() {
                     f32::MAX,
                     -f32::MAX,
                 ]);
-                assert_close(&Activation::Relu(p), &data, &[data.len()], 1);
+                assert_close(&Activation::from(p), &data, &[data.len()], 1);
             }
         }
     }
@@ -182,7 +223,7 @@ fn softmax_keras_example() {
                 .unwrap(),
         )
         .unwrap();
-    let want = wgact::cpu::softmax(&[1.5, 4.4, 2.0], &[1, 3], -1).unwrap();
+    let want = wgact::cpu::apply(&wgact::Activation::Softmax { axis: -1 }, &[1.5, 4.4, 2.0], &[1, 3]).unwrap();
     for (g, w) in y.iter().zip(&want) {
         assert!(wgact::ulp::ulp_error(*w, *g) <= 8);
     }
@@ -193,16 +234,14 @@ fn softmax_keras_example() {
 fn in_place_matches_out_of_place() {
     let c = ctx();
     let data = random(5000, 9);
-    let acts = [
-        Activation::Sigmoid,
-        Activation::Tanh,
-        Activation::Relu(Relu::new().negative_slope(0.1).max_value(2.0)),
-        Activation::Softmax { axis: 0 },
-        Activation::Softmax { axis: -1 },
-    ];
     // 5000 elements fill whole vec4s; 1001 leave a scalar tail of 1.
     for shape in [[50usize, 100], [7, 143]] {
         let data = &data[..shape[0] * shape[1]];
+        let acts = every_op(&shape, 0)
+            .into_iter()
+            .chain(every_op(&shape, -1))
+            .chain([Activation::from(Relu::new().negative_slope(0.1).max_value(2.0))])
+            .filter(|a| a.kind() != Kind::Halves);
         for act in acts {
             let x = c.upload(data, &shape).unwrap();
             let out = c.read(&c.apply(&act, &x).unwrap()).unwrap();
@@ -222,8 +261,8 @@ fn chained_ops_stay_on_the_gpu() {
     let p = Relu::new().negative_slope(0.1);
     let y = c.softmax(&c.relu(&x, &p).unwrap(), -1).unwrap();
     let got = c.read(&y).unwrap();
-    let mid = wgact::cpu::apply(&Activation::Relu(p), &data, &shape).unwrap();
-    let want = wgact::cpu::softmax(&mid, &shape, -1).unwrap();
+    let mid = wgact::cpu::apply(&Activation::from(p), &data, &shape).unwrap();
+    let want = wgact::cpu::apply(&wgact::Activation::Softmax { axis: -1 }, &mid, &shape).unwrap();
     for (g, w) in got.iter().zip(&want) {
         assert!(wgact::ulp::ulp_error(*w, *g) <= 8);
     }
@@ -262,7 +301,7 @@ fn split_across_bindings() {
     .expect("adapter");
     let n = (1 << 18) * 4 + 1000;
     let data = random(n, 21);
-    for act in ELEMENTWISE {
+    for act in elementwise() {
         let worst = verify::check(&c, &act, &data, &[n]).unwrap().max_ulp;
         assert!(worst <= verify::bound(&act, 1), "{act}: {worst} ULP");
     }
@@ -295,15 +334,12 @@ fn split_across_bindings() {
     assert!(worst.max_ulp <= 16, "long rows: {} ULP", worst.max_ulp);
 }
 
-/// sigmoid, tanh, relu(alpha 0.2) and softmax over `axis` of `data` on `c`,
-/// each within its bound.
+/// Every op of the table (axis ops over `axis`) and relu(alpha 0.2) on
+/// `data` on `c`, each within its bound.
 fn check_every_op(c: &Context, data: &[f32], shape: &[usize], axis: isize, what: &str) {
-    let acts = [
-        Activation::Sigmoid,
-        Activation::Tanh,
-        Activation::Relu(Relu::new().alpha(0.2)),
-        Activation::Softmax { axis },
-    ];
+    let acts = every_op(shape, axis)
+        .into_iter()
+        .chain([Activation::from(Relu::new().alpha(0.2))]);
     for act in acts {
         let len = shape[axis.rem_euclid(shape.len() as isize) as usize];
         let worst = verify::check(c, &act, data, shape).unwrap().max_ulp;
@@ -430,7 +466,7 @@ fn tensors_span_several_buffers() {
         data,
         "upload and read back across buffers"
     );
-    for act in ELEMENTWISE {
+    for act in elementwise() {
         let worst = verify::check(&c, &act, &data, &[n]).unwrap().max_ulp;
         assert!(worst <= verify::bound(&act, 1), "{act}: {worst} ULP");
     }

@@ -143,7 +143,7 @@ fn every_format_every_op_in_place_and_out_of_place() {
     let acts = [
         Activation::Sigmoid,
         Activation::Tanh,
-        Activation::Relu(Relu::new().alpha(0.2).max_value(3.0)),
+        Activation::from(Relu::new().alpha(0.2).max_value(3.0)),
     ];
     for format in wgact::TEXTURE_FORMATS {
         let n = (W * H) as usize * texels(format);
@@ -218,7 +218,7 @@ fn texture_errors_are_typed() {
     assert!(matches!(e, Error::Texture(_)), "{e}");
     let e = c
         .apply_texture(
-            &Activation::Relu(Relu::new().max_value(-2.0)),
+            &Activation::from(Relu::new().max_value(-2.0)),
             &good,
             None,
             false,

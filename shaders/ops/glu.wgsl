@@ -33,10 +33,16 @@ fn combine(a: f32, b: f32) -> f32 {
         let dl = (bm - (dh - t)) + (kh - t);
         return fa * exp_hl(dh, dl + kf * LN2_LO);
     }
-    let s = sigmoid_f32(b);
     if (!is_finite_bits(bitcast<u32>(a))) {
         // +-inf times a positive sigmoid
         return a;
     }
-    return a * s;
+    // a * num / (1 + e), e = exp(-|b|), num = 1 or e: the product and 1 + e
+    // carried as exact pairs into one corrected division (rounding
+    // sigmoid(b) first would add its error to the product's).
+    let e = exp_hl(-abs(b), 0.0);
+    let num = select(1.0, e, b < 0.0);
+    let p = a * num;
+    let d = 1.0 + e;
+    return div2(p, fma(a, num, -p), d, add_err(1.0, e, d));
 }

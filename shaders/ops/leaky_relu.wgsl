@@ -1,5 +1,6 @@
 // x if x > 0 else negative_slope * x (one rounding). -inf gives
-// -slope * inf, found by bits: the compiler may assume no infinities.
+// -slope * inf, found by bits: the compiler may assume no infinities. A slope
+// of 0 gives -0 there too (the limit, as relu; IEEE's 0 * -inf is NaN).
 fn activate(x: f32) -> f32 {
     let b = bitcast<u32>(x);
     if (is_nan_bits(b) || (b & F32_SIGN_MASK) == 0u) {
@@ -8,7 +9,7 @@ fn activate(x: f32) -> f32 {
     let s = p_negative_slope();
     if (b == F32_NEG_INF_BITS) {
         if (s == 0.0) {
-            return 0.0;
+            return bitcast<f32>(F32_SIGN_MASK);
         }
         return select(bitcast<f32>(F32_NEG_INF_BITS), bitcast<f32>(F32_INF_BITS), s < 0.0);
     }

@@ -19,22 +19,20 @@ pub fn ctx() -> &'static Context {
     })
 }
 
-/// Runs `act` on the GPU and on the CPU reference; returns the max ULP error
-/// and asserts it is within `bound`.
+/// Runs `act` on the GPU and compares with the CPU reference
+/// (`verify::compare`: sparsemax within its band); asserts the error is
+/// within `bound` ULP and returns the GPU result.
 pub fn assert_close(act: &Activation, data: &[f32], shape: &[usize], bound: u64) -> Vec<f32> {
     let c = ctx();
     let x = c.upload(data, shape).expect("upload");
     let got = c.read(&c.apply(act, &x).expect("apply")).expect("read");
-    let want = wgact::cpu::apply(act, data, shape).expect("reference");
-    assert_eq!(got.len(), want.len());
-    for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
-        let e = wgact::ulp::ulp_error(w, g);
-        assert!(
-            e <= bound,
-            "{act} shape {shape:?} index {i}: input {:e}, reference {w:e}, gpu {g:e} ({e} ULP > {bound})",
-            data[i]
-        );
-    }
+    let stats = wgact::verify::compare(act, data, shape, &got).expect("reference");
+    assert!(
+        stats.max_ulp <= bound,
+        "{act} shape {shape:?}: {} ULP > {bound} at (input, reference, gpu) {:?}",
+        stats.max_ulp,
+        stats.worst
+    );
     got
 }
 

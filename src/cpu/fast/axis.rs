@@ -196,9 +196,24 @@ fn sparsemax_impl<const F: bool>(src: &[f32], out: &mut [f32], len: usize) {
 fn glu_impl<const F: bool>(a: &[f32], b: &[f32], out: &mut [f32]) {
     for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
         *o = if b < -64.0 {
-            (a as f64 * (b as f64).exp()) as f32
+            // sigmoid(b) > 0 above -inf, even where exp underflows.
+            let e = (b as f64).exp();
+            let e = if e == 0.0 && b > f32::NEG_INFINITY { f64::MIN_POSITIVE } else { e };
+            (a as f64 * e) as f32
         } else {
-            a * sigmoid_impl::<F>(b)
+            // a * num / (1 + e) with the product and 1 + e as exact pairs.
+            let e = exp_f32::<F>(-b.abs());
+            let num = if b < 0.0 { e } else { 1.0 };
+            let p = a * num;
+            let d = 1.0 + e;
+            let v = div2::<F>(p, fma::<F>(a, num, -p), d, e - (d - 1.0));
+            if b.is_nan() {
+                b
+            } else if a.is_infinite() {
+                a
+            } else {
+                v
+            }
         };
     }
 }

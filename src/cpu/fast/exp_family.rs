@@ -310,7 +310,11 @@ pub(crate) fn silu<const F: bool>(x: f32, beta: f32) -> f32 {
     } else {
         far
     };
-    let lim = if same || (beta == 0.0 && !x.is_finite()) { x } else { zero };
+    let lim = if same || (beta == 0.0 && !x.is_finite()) {
+        x
+    } else {
+        zero
+    };
     if x.is_nan() || x == 0.0 {
         x
     } else if sat || !x.is_finite() {

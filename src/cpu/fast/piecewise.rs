@@ -35,6 +35,8 @@ pub(crate) fn relu6<const F: bool>(x: f32) -> f32 {
 pub(crate) fn leaky_relu<const F: bool>(x: f32, negative_slope: f32) -> f32 {
     if x > 0.0 || x.is_nan() {
         x
+    } else if negative_slope == 0.0 {
+        -0.0
     } else {
         negative_slope * x
     }

@@ -88,6 +88,10 @@ pub fn sparsemax(row: &[f32], out: &mut [f32]) {
 
 /// glu on one pair of the halves: `a * sigmoid(b)`.
 pub fn glu(a: f32, b: f32) -> f32 {
+    if a.is_infinite() && b > f32::NEG_INFINITY {
+        // sigmoid(b) > 0 for every b above -inf (even where f64 underflows).
+        return a;
+    }
     let b = b as f64;
     // exp of a non-positive argument only.
     let e = (-b.abs()).exp();

@@ -76,13 +76,21 @@ pub fn silu(x: f32, beta: f32) -> f32 {
     }
     if x.is_infinite() {
         let same = (x > 0.0) == (beta > 0.0);
-        return if beta == 0.0 || same { x } else { 0.0f32.copysign(x) };
+        return if beta == 0.0 || same {
+            x
+        } else {
+            0.0f32.copysign(x)
+        };
     }
     let (x, z) = (x as f64, beta as f64 * x as f64);
     // exp of a non-positive argument only; below -745 it is 0, where
     // x * exp(z) is far below f32's range anyway.
     let e = (-z.abs()).exp();
-    let s = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+    let s = if z >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
     (x * s) as f32
 }
 

@@ -24,10 +24,13 @@ pub fn relu6(x: f32) -> f32 {
     if x.is_nan() { x } else { x.clamp(0.0, 6.0) }
 }
 
-/// `x if x > 0 else negative_slope * x`.
+/// `x if x > 0 else negative_slope * x`; a slope of 0 gives -0 at -inf too
+/// (the limit, as relu), where IEEE's 0 * -inf would be NaN.
 pub fn leaky_relu(x: f32, negative_slope: f32) -> f32 {
     if x > 0.0 || x.is_nan() {
         x
+    } else if negative_slope == 0.0 {
+        -0.0
     } else {
         (negative_slope as f64 * x as f64) as f32
     }

@@ -1,10 +1,12 @@
 //! The `wgact` command line: apply on .npy files against the CPU reference,
 //! one-line errors with a non-zero exit on bad input, atomic output.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use wgact::{Activation, Relu, npy};
+use wgact::activation::Value;
+use wgact::{Activation, Op, Relu, npy};
 
 fn wgact() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wgact"))
@@ -58,18 +60,18 @@ fn check_apply_cases(
         full.extend(extra);
         run_ok(&full);
         let (got, got_shape) = npy::read_f32(&out).unwrap();
-        assert_eq!(got_shape, shape);
-        let want = wgact::cpu::apply(&act, data, shape).unwrap();
-        let len = match act {
-            Activation::Softmax { axis } => shape[axis.rem_euclid(shape.len() as isize) as usize],
-            _ => 1,
+        assert_eq!(got_shape, act.output_shape(shape).unwrap(), "{full:?}");
+        let len = match act.axis() {
+            Some(axis) => shape[axis.rem_euclid(shape.len() as isize) as usize],
+            None => 1,
         };
-        for (g, w) in got.iter().zip(&want) {
-            assert!(
-                wgact::ulp::ulp_error(*w, *g) <= wgact::verify::bound(&act, len),
-                "{act} {full:?}"
-            );
-        }
+        let stats = wgact::verify::compare(&act, data, shape, &got).unwrap();
+        assert!(
+            stats.max_ulp <= wgact::verify::bound(&act, len),
+            "{act} {full:?}: {} ULP at {:?}",
+            stats.max_ulp,
+            stats.worst
+        );
     }
 }
 
@@ -101,7 +103,7 @@ fn apply_matches_reference_for_every_op() {
     let cases: Vec<(Vec<&str>, Activation)> = vec![
         (vec!["sigmoid"], Activation::Sigmoid),
         (vec!["tanh"], Activation::Tanh),
-        (vec!["relu"], Activation::Relu(Relu::new())),
+        (vec!["relu"], Activation::from(Relu::new())),
         (
             vec![
                 "relu",
@@ -112,7 +114,7 @@ fn apply_matches_reference_for_every_op() {
                 "--threshold",
                 "-0.5",
             ],
-            Activation::Relu(
+            Activation::from(
                 Relu::new()
                     .negative_slope(0.2)
                     .max_value(2.0)
@@ -121,7 +123,7 @@ fn apply_matches_reference_for_every_op() {
         ),
         (
             vec!["relu", "--alpha", "0.3"],
-            Activation::Relu(Relu::new().alpha(0.3)),
+            Activation::from(Relu::new().alpha(0.3)),
         ),
         (vec!["softmax"], Activation::Softmax { axis: -1 }),
         (
@@ -136,12 +138,81 @@ fn apply_matches_reference_for_every_op() {
     check_apply_cases(&d, &input, &data, &shape, cases, &[]);
 }
 
+/// Every op of the table through `wgact apply`, with flags named after its
+/// Keras parameters (from the table), on a [3, 4, 6] tensor.
+#[test]
+fn apply_reaches_every_op_of_the_table() {
+    let d = tmpdir("every-op");
+    let shape = [3, 4, 6];
+    let data = common::random(72, 8);
+    let input = d.join("in.npy");
+    npy::write_f32_atomic(&input, &data, &shape).unwrap();
+    let mut args: Vec<Vec<String>> = Vec::new();
+    let mut acts = Vec::new();
+    for &op in Op::ALL {
+        let act = wgact::verify::sample(op);
+        let mut a = vec![op.name().to_string()];
+        for (p, v) in op.info().params.iter().zip(act.values()) {
+            let flag = format!("--{}", p.name.replace('_', "-"));
+            match v {
+                Value::Flag(true) => a.push(flag),
+                Value::Flag(false) | Value::OptionalFloat(None) => {}
+                Value::Float(f) | Value::OptionalFloat(Some(f)) => a.extend([flag, f.to_string()]),
+                Value::Axis(x) => a.extend([flag, x.to_string()]),
+            }
+        }
+        args.push(a);
+        acts.push(act);
+        // Aliases name the same op.
+        for alias in op.info().aliases {
+            args.push(vec![alias.to_string()]);
+            acts.push(act);
+        }
+    }
+    let cases = args
+        .iter()
+        .map(|a| a.iter().map(String::as_str).collect::<Vec<_>>())
+        .zip(acts)
+        .collect();
+    check_apply_cases(&d, &input, &data, &shape, cases, &[]);
+    // Non-default parameters, one per kind of flag.
+    let cases: Vec<(Vec<&str>, Activation)> = vec![
+        (vec!["elu", "--alpha", "0.5"], Activation::Elu { alpha: 0.5 }),
+        (vec!["gelu", "--approximate"], Activation::Gelu { approximate: true }),
+        (vec!["glu", "--axis", "0"], Activation::Glu { axis: 0 }),
+        (vec!["log_softmax", "--axis", "-2"], Activation::LogSoftmax { axis: -2 }),
+        (vec!["sparsemax", "--axis", "1"], Activation::Sparsemax { axis: 1 }),
+        (vec!["swish", "--beta", "-1.5"], Activation::Silu { beta: -1.5 }),
+        (vec!["squareplus", "--b", "0"], Activation::Squareplus { b: 0.0 }),
+        (
+            vec!["threshold", "--threshold", "-1.5", "--default-value", "7"],
+            Activation::Threshold { threshold: -1.5, default_value: 7.0 },
+        ),
+        (
+            vec!["leaky_relu", "--negative-slope", "0.01"],
+            Activation::LeakyRelu { negative_slope: 0.01 },
+        ),
+        (vec!["hard_shrink", "--threshold", "1"], Activation::HardShrink { threshold: 1.0 }),
+    ];
+    check_apply_cases(&d, &input, &data, &shape, cases, &[]);
+    // The table, printed.
+    let out = wgact().args(["apply", "--list"]).output().unwrap();
+    assert!(out.status.success());
+    let list = String::from_utf8_lossy(&out.stdout);
+    for op in Op::ALL {
+        assert!(list.lines().any(|l| l.starts_with(op.name())), "--list lacks {}", op.name());
+    }
+}
+
 #[test]
 fn bad_inputs_fail_cleanly_and_leave_no_output() {
     let d = tmpdir("bad");
     let out = d.join("out.npy");
     let good = d.join("good.npy");
     npy::write_f32_atomic(&good, &[1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+    let odd_file = d.join("odd.npy");
+    npy::write_f32_atomic(&odd_file, &[1.0, 2.0, 3.0], &[3]).unwrap();
+    let odd = odd_file.to_str().unwrap();
     let f64_file = d.join("f64.npy");
     raw_npy(&f64_file, "<f8", false, "(2,)", &[0u8; 16]);
     let be_file = d.join("be.npy");
@@ -190,11 +261,22 @@ fn bad_inputs_fail_cleanly_and_leave_no_output() {
             vec!["apply", "relu", g, "-o", o, "--max-value", "-1"],
             "max_value",
         ),
-        (vec!["apply", "gelu", g, "-o", o], "unknown activation"),
+        (vec!["apply", "nonsuch", g, "-o", o], "unknown activation"),
         (
             vec!["apply", "sigmoid", g, "-o", o, "--threshold", "1"],
-            "relu only",
+            "does not apply to sigmoid",
         ),
+        (vec!["apply", "elu", g, "-o", o, "--b", "1"], "does not apply to elu"),
+        (vec!["apply", "elu", g, "-o", o, "--approximate"], "does not apply to elu"),
+        (vec!["apply", "threshold", g, "-o", o], "needs parameter threshold"),
+        (
+            vec!["apply", "threshold", g, "-o", o, "--threshold", "1"],
+            "needs parameter default_value",
+        ),
+        (vec!["apply", "celu", g, "-o", o, "--alpha", "-1"], "alpha"),
+        (vec!["apply", "squareplus", g, "-o", o, "--b", "-4"], "must be finite and >= 0"),
+        (vec!["apply", "relu", g, "-o", o, "--alpha", "1", "--negative-slope", "2"], "twice"),
+        (vec!["apply", "glu", odd, "-o", o], "odd length"),
     ];
     for (args, needle) in cases {
         let err = run_err(&args);
@@ -295,7 +377,7 @@ fn apply_streams_in_chunks() {
         (vec!["sigmoid"], Activation::Sigmoid),
         (
             vec!["relu", "--alpha", "0.1"],
-            Activation::Relu(Relu::new().alpha(0.1)),
+            Activation::from(Relu::new().alpha(0.1)),
         ),
         (vec!["softmax"], Activation::Softmax { axis: -1 }),
         (
@@ -306,6 +388,19 @@ fn apply_streams_in_chunks() {
             vec!["softmax", "--axis", "0"],
             Activation::Softmax { axis: 0 },
         ),
+    ];
+    check_apply_cases(&d, &input, &data, &shape, cases, &["--chunk-bytes", "64"]);
+    // The other axis ops and glu (whose output is half its input) stream
+    // whole outer slices too.
+    let shape = [6, 10, 4];
+    let data = common::random(240, 32);
+    npy::write_f32_atomic(&input, &data, &shape).unwrap();
+    let cases: Vec<(Vec<&str>, Activation)> = vec![
+        (vec!["log_softmax", "--axis", "1"], Activation::LogSoftmax { axis: 1 }),
+        (vec!["sparsemax"], Activation::Sparsemax { axis: -1 }),
+        (vec!["glu", "--axis", "1"], Activation::Glu { axis: 1 }),
+        (vec!["glu", "--axis", "0"], Activation::Glu { axis: 0 }),
+        (vec!["gelu"], Activation::Gelu { approximate: false }),
     ];
     check_apply_cases(&d, &input, &data, &shape, cases, &["--chunk-bytes", "64"]);
 }
