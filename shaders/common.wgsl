@@ -40,14 +40,43 @@ fn pow2i(k: i32) -> f32 {
     return bitcast<f32>(u32(k + 127) << 23u);
 }
 
+// WGSL's fma(a, b, c) need not be fused, and on Mesa's llvmpipe and lavapipe
+// it is not (a * b rounds before c is added: measured). So exact products
+// come from Dekker's algorithm with Veltkamp's split, never from fma.
+
+// a = hi + lo exactly, hi with 12 significant bits (|a| < 2^115).
+fn split(a: f32) -> vec2<f32> {
+    let c = 4097.0 * a;
+    let hi = c - (c - a);
+    return vec2<f32>(hi, a - hi);
+}
+
+// a * b = p + e exactly (|a|, |b| < 2^100 and a * b far from underflow).
+fn two_prod(a: f32, b: f32) -> vec2<f32> {
+    let p = a * b;
+    let sa = split(a);
+    let sb = split(b);
+    let e = ((sa.x * sb.x - p) + sa.x * sb.y + sa.y * sb.x) + sa.y * sb.y;
+    return vec2<f32>(p, e);
+}
+
 // (nh + nl) / (dh + dl), where nl and dl carry the rounding errors of nh and
 // dh, to within about half an ULP whatever the device's division does (WGSL
 // allows 2.5 ULP; several drivers compute a * (1 / b)): one correction step
-// with the residual, whose main term fma(-q, dh, nh) is exact.
+// with the residual nh - q dh, formed exactly with two_prod. Operands past
+// 2^100 are scaled by 2^-64 first (exactly), so the split cannot overflow.
 fn div2(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
-    let q = nh / dh;
-    let r = fma(-q, dh, nh) + (nl - q * dl);
-    return q + r / dh;
+    let big_d = abs(dh) >= 1.0e30;
+    let sd = select(1.0, 5.42101086e-20, big_d);
+    let d = dh * sd;
+    let e = dl * sd;
+    let q0 = (nh * sd) / d;
+    let big_q = abs(q0) >= 1.0e30;
+    let sq = select(1.0, 5.42101086e-20, big_q) * sd;
+    let q = select(q0, q0 * 5.42101086e-20, big_q);
+    let p = two_prod(q, d);
+    let r = ((nh * sq - p.x) - p.y) + (nl * sq - q * e);
+    return (q + r / d) * select(1.0, 1.84467441e19, big_q);
 }
 
 // a / b, corrected as in div2.

@@ -267,3 +267,48 @@ activations! {
         fns: threshold,
     },
 }
+
+/// The README's semantics table, generated from the op table
+/// (`wgact apply --list --markdown` prints it; a test keeps the README in
+/// step).
+pub fn markdown() -> String {
+    let mut s = String::from(
+        "| op | parameters (default; valid values) | definition | special values | bound (ULP) |\n|---|---|---|---|---|\n",
+    );
+    for op in Op::ALL {
+        let info = op.info();
+        let name = match info.aliases {
+            [] => format!("`{}`", info.name),
+            a => format!("`{}` (alias `{}`)", info.name, a.join("`, `")),
+        };
+        let params: Vec<String> = info
+            .params
+            .iter()
+            .map(|p| {
+                let default = p.default.map_or("required".to_string(), |d| d.to_string());
+                let check = p.check.describe();
+                let alias = match p.aliases {
+                    [] => String::new(),
+                    a => format!(", alias `{}`", a.join("`, `")),
+                };
+                if check.is_empty() {
+                    format!("`{}` ({default}{alias})", p.name)
+                } else {
+                    format!("`{}` ({default}; {check}{alias})", p.name)
+                }
+            })
+            .collect();
+        let bound = if info.bound.short == info.bound.long {
+            info.bound.short.to_string()
+        } else {
+            format!("{} (rows ≤ 1024), {}", info.bound.short, info.bound.long)
+        };
+        s += &format!(
+            "| {name} | {} | `{}` | {} | {bound} |\n",
+            if params.is_empty() { "—".to_string() } else { params.join(", ") },
+            info.formula.replace('`', ""),
+            if info.specials.is_empty() { "NaN → NaN" } else { info.specials },
+        );
+    }
+    s
+}

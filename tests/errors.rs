@@ -76,9 +76,56 @@ fn tensor_too_large_to_address() {
 
 #[test]
 fn unknown_activation_name() {
-    let e = "gelu".parse::<Activation>().unwrap_err();
+    let e = "nonsuch".parse::<Activation>().unwrap_err();
     assert!(matches!(e, Error::UnknownActivation(_)));
-    assert!(e.to_string().contains("sigmoid"));
+    // The message lists the whole table.
+    for op in wgact::Op::ALL {
+        assert!(e.to_string().contains(op.name()), "{e}");
+    }
+}
+
+#[test]
+fn parameters_are_checked_against_the_table() {
+    use wgact::activation::Value;
+    // Names and aliases, any case.
+    assert_eq!("SWISH".parse::<Activation>().unwrap(), Activation::Silu { beta: 1.0 });
+    assert_eq!("hard_swish".parse::<Activation>().unwrap(), Activation::HardSilu);
+    // A required parameter has no default.
+    assert!(matches!(
+        "threshold".parse::<Activation>(),
+        Err(Error::MissingParameter { op: "threshold", name: "threshold" })
+    ));
+    // Each parameter's rule, on the GPU and the CPU alike.
+    let c = ctx();
+    let x = c.upload(&[1.0, -1.0], &[2]).unwrap();
+    for bad in [
+        Activation::Elu { alpha: f32::NAN },
+        Activation::Elu { alpha: f32::INFINITY },
+        Activation::Celu { alpha: 0.0 },
+        Activation::Celu { alpha: -1.0 },
+        Activation::Squareplus { b: -1.0 },
+        Activation::Silu { beta: f32::NAN },
+        Activation::LeakyRelu { negative_slope: f32::NEG_INFINITY },
+        Activation::HardShrink { threshold: f32::NAN },
+        Activation::SoftShrink { threshold: f32::INFINITY },
+        Activation::Threshold { threshold: 0.0, default_value: f32::NAN },
+        Activation::Threshold { threshold: f32::INFINITY, default_value: 0.0 },
+    ] {
+        assert!(matches!(c.apply(&bad, &x), Err(Error::InvalidParameter { .. })), "{bad}");
+        assert!(wgact::cpu::apply(&bad, &[1.0], &[1]).is_err(), "{bad}");
+    }
+    // Setting by name: aliases work, unknown names and wrong types do not.
+    let relu = Activation::from(wgact::Relu::new());
+    assert_eq!(
+        relu.with("alpha", 0.5f32).unwrap(),
+        Activation::from(wgact::Relu::new().negative_slope(0.5))
+    );
+    assert!(matches!(relu.with("beta", 1.0f32), Err(Error::UnknownParameter { .. })));
+    assert!(matches!(relu.with("threshold", true), Err(Error::ParameterType { .. })));
+    assert!(matches!(
+        wgact::Op::Elu.with_values(&[Value::Flag(true)]),
+        Err(Error::ParameterType { .. })
+    ));
 }
 
 #[test]

@@ -80,6 +80,9 @@ fn glu_halves_every_even_axis() {
         let data = random(n, 3 + n as u64);
         let rank = shape.len() as isize;
         for axis in -rank..rank {
+            if shape[axis.rem_euclid(rank) as usize] % 2 != 0 {
+                continue;
+            }
             let act = glu.with_axis(axis);
             let mut want = shape.clone();
             want[axis.rem_euclid(rank) as usize] /= 2;

@@ -5,7 +5,7 @@ mod common;
 use common::{ctx, random};
 use half::f16;
 use wgact::wgpu;
-use wgact::{Activation, Error, Relu, cpu, ulp::ulp_error, verify};
+use wgact::{Activation, Error, Op, Relu, cpu, ulp::ulp_error, verify};
 
 const W: u32 = 64; // rows of 64 texels are 256-byte aligned in every format
 const H: u32 = 33;
@@ -140,11 +140,14 @@ fn check(
 #[test]
 fn every_format_every_op_in_place_and_out_of_place() {
     let c = ctx();
-    let acts = [
-        Activation::Sigmoid,
-        Activation::Tanh,
-        Activation::from(Relu::new().alpha(0.2).max_value(3.0)),
-    ];
+    // Every elementwise op of the table (sample parameters), and a relu
+    // with every parameter set.
+    let acts: Vec<Activation> = Op::ALL
+        .iter()
+        .filter(|op| op.info().on_textures())
+        .map(|&op| verify::sample(op))
+        .chain([Activation::from(Relu::new().alpha(0.2).max_value(3.0))])
+        .collect();
     for format in wgact::TEXTURE_FORMATS {
         let n = (W * H) as usize * texels(format);
         let mut vals = random(n, 77);
@@ -194,10 +197,13 @@ fn texture_errors_are_typed() {
         .apply_texture(&Activation::Tanh, &no_storage, None, false)
         .unwrap_err();
     assert!(matches!(e, Error::MissingUsage { .. }), "{e}");
-    let e = c
-        .apply_texture(&Activation::Softmax { axis: -1 }, &good, None, false)
-        .unwrap_err();
-    assert!(matches!(e, Error::Texture(_)), "{e}");
+    // Ops that are not elementwise are refused, whatever the table holds.
+    for op in Op::ALL.iter().filter(|op| !op.info().on_textures()) {
+        let e = c
+            .apply_texture(&verify::sample(*op), &good, None, false)
+            .unwrap_err();
+        assert!(matches!(e, Error::Texture(_)), "{e}");
+    }
     let small = c.device().create_texture(&wgpu::TextureDescriptor {
         label: None,
         size: wgpu::Extent3d {

@@ -11,6 +11,7 @@ use wgact::{Activation, Op, npy};
 /// `--negative-slope`, `--axis`, `--approximate`...
 pub struct Args {
     list: bool,
+    markdown: bool,
     activation: Option<String>,
     input: Option<PathBuf>,
     output: Option<PathBuf>,
@@ -48,6 +49,13 @@ impl clap::Args for Args {
                     .long("list")
                     .action(ArgAction::SetTrue)
                     .help("Print the op table (names, aliases, parameters with defaults, bounds) and exit"),
+            )
+            .arg(
+                Arg::new("markdown")
+                    .long("markdown")
+                    .requires("list")
+                    .action(ArgAction::SetTrue)
+                    .help("With --list: the README's semantics table, in Markdown"),
             )
             .arg(
                 Arg::new("activation")
@@ -117,6 +125,7 @@ impl FromArgMatches for Args {
         }
         Ok(Args {
             list: m.get_flag("list"),
+            markdown: m.get_flag("markdown"),
             activation: m.get_one::<String>("activation").cloned(),
             input: m.get_one::<PathBuf>("input").cloned(),
             output: m.get_one::<PathBuf>("output").cloned(),
@@ -201,6 +210,10 @@ fn print_list() {
 }
 
 pub fn run(a: Args) -> wgact::Result<ExitCode> {
+    if a.list && a.markdown {
+        print!("{}", wgact::table::markdown());
+        return Ok(ExitCode::SUCCESS);
+    }
     if a.list {
         print_list();
         return Ok(ExitCode::SUCCESS);

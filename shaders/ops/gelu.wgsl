@@ -1,4 +1,140 @@
-// STUB
+// Keras gelu(x, approximate):
+//   exact:       x * Phi(x) = x/2 * (1 + erf(x / sqrt(2)))
+//   approximate: x/2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+//              = x * sigmoid(u), u = 2 sqrt(2/pi) (x + 0.044715 x^3)
+// For x < 0 both decay like exp(-(large)) down to the subnormals: the
+// exponents are carried as exact pairs (exp amplifies their rounding by
+// their size, up to 120) and the exponentials as mantissa and power of two,
+// applied last. gelu(-inf) = -0 (the limit; TensorFlow gives NaN),
+// gelu(+inf) = inf, gelu(-0) = -0.
+
+// The Mills-type ratio M(a) = exp(a^2 / 2) Phi(-a) for 0 <= a <= 14.5 is
+// (v / 4) H(v) with v = 4 / (a + 4) in [0.216, 1]: H falls smoothly from 2
+// to 0.51, and is a degree-8 polynomial in y = v - c on each of two pieces,
+// v < 0.5 (c = 0.375) and v >= 0.5 (c = 0.75), within 0.04 ULP; the
+// constant terms are pairs. Each constant holds (lower piece, upper piece).
+const GELU_C0_HI = vec2<f32>(0.6248205, 1.1832772);
+const GELU_C0_LO = vec2<f32>(-5.5538916e-9, 4.441194e-8);
+const GELU_C1 = vec2<f32>(0.8913817, 2.3333306);
+const GELU_C2 = vec2<f32>(1.0741861, 3.0509095);
+const GELU_C3 = vec2<f32>(1.0535986, 2.5152924);
+const GELU_C4 = vec2<f32>(0.77776724, 0.96746314);
+const GELU_C5 = vec2<f32>(0.3395044, -0.28586587);
+const GELU_C6 = vec2<f32>(-0.04466718, -0.40114322);
+const GELU_C7 = vec2<f32>(-0.17677075, 0.040904958);
+const GELU_C8 = vec2<f32>(-0.054304533, 0.14469275);
+
+// 2 sqrt(2/pi) and 2 sqrt(2/pi) * 0.044715 as pairs.
+const GELU_K1_HI: f32 = 1.5957692;
+const GELU_K1_LO: f32 = -4.534068e-8;
+const GELU_K3_HI: f32 = 0.071354814;
+const GELU_K3_LO: f32 = 2.3988325e-9;
+
+// One Horner step for a polynomial (rd.x) and its derivative (rd.y).
+fn gelu_horner(rd: vec2<f32>, y: f32, c: vec2<f32>, up: bool) -> vec2<f32> {
+    return vec2<f32>(fma(rd.x, y, select(c.x, c.y, up)), fma(rd.y, y, rd.x));
+}
+
+// M(a) as a pair, for 0 <= a <= 14.5.
+fn gelu_mills(a: f32) -> vec2<f32> {
+    // v = 4 / (a + 4) as a pair: a + 4 exactly (Fast2Sum), then the
+    // residual of the corrected quotient, whose error M would double.
+    let d = a + 4.0;
+    let dl = add_err(max(a, 4.0), min(a, 4.0), d);
+    let vh = div2(4.0, 0.0, d, dl);
+    let p = gf_two_prod(vh, d);
+    let vl = (((4.0 - p.x) - p.y) - vh * dl) / d;
+    // y = v - c is exact (v within a factor 2 of c).
+    let up = vh >= 0.5;
+    let y = vh - select(0.375, 0.75, up);
+    var rd = vec2<f32>(select(GELU_C8.x, GELU_C8.y, up), 0.0);
+    rd = gelu_horner(rd, y, GELU_C7, up);
+    rd = gelu_horner(rd, y, GELU_C6, up);
+    rd = gelu_horner(rd, y, GELU_C5, up);
+    rd = gelu_horner(rd, y, GELU_C4, up);
+    rd = gelu_horner(rd, y, GELU_C3, up);
+    rd = gelu_horner(rd, y, GELU_C2, up);
+    rd = gelu_horner(rd, y, GELU_C1, up);
+    // H = c0 + y R as a pair, plus H'(y) vl for the low part of v.
+    let yr = y * rd.x;
+    let h = gf_two_sum(select(GELU_C0_HI.x, GELU_C0_HI.y, up), yr);
+    let hl = h.y + ((fma(y, rd.x, -yr) + select(GELU_C0_LO.x, GELU_C0_LO.y, up))
+        + fma(y, rd.y, rd.x) * vl);
+    // M = H v / 4.
+    let mh = h.x * vh;
+    let ml = fma(h.x, vh, -mh) + (h.x * vl + hl * vh);
+    return vec2<f32>(0.25 * mh, 0.25 * ml);
+}
+
+// x * Phi(x) for finite x.
+fn gelu_erf(x: f32) -> f32 {
+    // Phi(-a) = exp(-a^2 / 2) M(a); beyond a = 14.5, x Phi(x) is below half
+    // the smallest subnormal for x < 0, and Phi(x) rounds to 1 for x > 0.
+    let a = min(abs(x), 14.5);
+    let sq = gf_two_prod(a, a);
+    let e = gf_exp_parts(-0.5 * sq.x, -0.5 * sq.y);
+    let m = gelu_mills(a);
+    // Phi(-a) = (qh + ql) * 2^e.z.
+    let qh = m.x * e.x;
+    let ql = fma(m.x, e.x, -qh) + (m.x * e.y + m.y * e.x);
+    if ((bitcast<u32>(x) & F32_SIGN_MASK) != 0u) {
+        if (abs(x) >= 14.5) {
+            return bitcast<f32>(F32_SIGN_MASK);
+        }
+        // x Phi(-a), scaled last.
+        let yh = x * qh;
+        let yl = fma(x, qh, -yh) + x * ql;
+        return gf_scale(yh + yl, e.z);
+    }
+    // x (1 - Phi(-a)), with 1 - Phi(-a) as a pair (Fast2Sum: Phi(-a) <= 0.5).
+    let sh = gf_scale(qh, e.z);
+    let sl = gf_scale(ql, e.z);
+    let h = 1.0 - sh;
+    let l = ((1.0 - h) - sh) - sl;
+    return fma(x, h, x * l);
+}
+
+// x * sigmoid(u) for finite x.
+fn gelu_tanh(x: f32) -> f32 {
+    // Beyond a = 11.25, u > 119: x sigmoid(u) rounds to x for x > 0 and to
+    // -0 for x < 0.
+    let a = min(abs(x), 11.25);
+    // u(a) = a (K1 + K3 a^2) as a pair, good to 2^-40 relative: exp(-u)
+    // amplifies an error in u by u.
+    let s = gf_two_prod(a, a);
+    let k = gf_two_prod(GELU_K3_HI, s.x);
+    let kl = k.y + (GELU_K3_HI * s.y + GELU_K3_LO * s.x);
+    let v = gf_two_sum(GELU_K1_HI, k.x);
+    let vl = v.y + (GELU_K1_LO + kl);
+    let u = gf_two_prod(a, v.x);
+    let e = gf_exp_parts(-u.x, -(u.y + a * vl));
+    // 1 + exp(-u) as a pair.
+    let eh = gf_scale(e.x, e.z);
+    let dh = 1.0 + eh;
+    let dl = add_err(1.0, eh, dh) + gf_scale(e.y, e.z);
+    if ((bitcast<u32>(x) & F32_SIGN_MASK) == 0u) {
+        return div2(x, 0.0, dh, dl);
+    }
+    if (abs(x) >= 11.25) {
+        return bitcast<f32>(F32_SIGN_MASK);
+    }
+    // x exp(-u) / (1 + exp(-u)), the numerator's power of two applied last.
+    let nh = x * e.x;
+    let nl = fma(x, e.x, -nh) + x * e.y;
+    return gf_scale(div2(nh, nl, dh, dl), e.z);
+}
+
 fn activate(x: f32) -> f32 {
-    return x;
+    let b = bitcast<u32>(x);
+    if (!is_finite_bits(b)) {
+        if (is_nan_bits(b)) {
+            return x;
+        }
+        // +inf -> inf, -inf -> -0.
+        return select(x, bitcast<f32>(F32_SIGN_MASK), b == F32_NEG_INF_BITS);
+    }
+    if (p_approximate() != 0.0) {
+        return gelu_tanh(x);
+    }
+    return gelu_erf(x);
 }

@@ -1,4 +1,20 @@
-// STUB
+// Keras softsign(x) = x / (1 + |x|); softsign(+-inf) = +-1.
+
 fn activate(x: f32) -> f32 {
-    return x;
+    let b = bitcast<u32>(x);
+    let ab = b & F32_ABS_MASK;
+    if (ab > F32_INF_BITS) {
+        return x;
+    }
+    // |x| >= 2^25 (infinities included): 1 - 1 / (1 + |x|) rounds to 1.
+    // Stopping there also keeps 1 / (1 + |x|) far from the subnormals, which
+    // a device dividing as a * (1 / b) might flush.
+    if (ab >= 0x4c000000u) {
+        return bitcast<f32>((b & F32_SIGN_MASK) | 0x3f800000u);
+    }
+    let a = bitcast<f32>(ab);
+    // 1 + |x| exactly as a pair (Fast2Sum), then one corrected division;
+    // -0 and subnormals come out as themselves.
+    let d = 1.0 + a;
+    return div2(x, 0.0, d, add_err(max(a, 1.0), min(a, 1.0), d));
 }

@@ -1,4 +1,59 @@
-// STUB
+// Keras squareplus(x, b) = (x + sqrt(x^2 + b)) / 2, b >= 0 (checked on the
+// host). For x < 0 it is evaluated as b / (2 (sqrt(x^2 + b) - x)), which
+// does not cancel. squareplus(-inf) = 0, squareplus(+inf) = inf; b = 0 gives
+// max(x, 0) (+0 for x <= 0).
+
 fn activate(x: f32) -> f32 {
-    return x;
+    let bits = bitcast<u32>(x);
+    if (is_nan_bits(bits) || bits == F32_INF_BITS) {
+        return x;
+    }
+    if (bits == F32_NEG_INF_BITS) {
+        return 0.0;
+    }
+    let b = p_b();
+    if (b == 0.0) {
+        return select(0.0, x, x > 0.0);
+    }
+    // Scale x by 2^-64 and b by 2^-128 where x^2 + b could overflow, and the
+    // other way where it would lose bits to the subnormals, so that
+    // x'^2 + b' neither overflows nor falls below 2^-100 (for b > 0); the
+    // result is scaled back.
+    let ax = abs(x);
+    let big = ax >= 0x1p50f || b >= 0x1p100f;
+    let small = ax < 0x1p-50f && b < 0x1p-100f;
+    var xs = 1.0;
+    var up = 1.0;
+    var bn = 1.0;
+    var bd = 1.0;
+    if (big) {
+        xs = pow2i(-64);
+        up = pow2i(64);
+        bn = pow2i(-32);
+        bd = pow2i(-32);
+    } else if (small) {
+        xs = pow2i(64);
+        up = pow2i(-64);
+        bn = pow2i(64);
+    }
+    let xp = x * xs;
+    let bp = (b * xs) * xs;
+    // a = x'^2 + b' as a pair.
+    let sh = xp * xp;
+    let ah = sh + bp;
+    let al = add_err(max(sh, bp), min(sh, bp), ah) + fma(xp, xp, -sh);
+    // s = sqrt(a) as a pair: the residual of the device's sqrt (whatever
+    // its error) gives the rest to first order.
+    let s0 = sqrt(ah);
+    let s1 = (fma(-s0, s0, ah) + al) / (2.0 * s0);
+    // s + |x'| as a pair (Fast2Sum on the larger first).
+    let axp = abs(xp);
+    let hi = s0 + axp;
+    let lo = add_err(max(s0, axp), min(s0, axp), hi) + s1;
+    if (x >= 0.0) {
+        return (0.5 * (hi + lo)) * up;
+    }
+    // b / (2 (s + |x|)), with b scaled so that neither it nor the quotient
+    // leaves the normal range before the last step.
+    return div2(b * bn, 0.0, 2.0 * hi, 2.0 * lo) * bd;
 }
