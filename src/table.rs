@@ -14,7 +14,7 @@ activations! {
     } => {
         name: "celu", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [0.0],
         formula: "x if x >= 0 else alpha * (exp(x / alpha) - 1)",
-        specials: "-inf -> -alpha",
+        specials: "-inf → -alpha",
         fns: celu,
     },
     /// `x if x > 0 else alpha * (exp(x) - 1)`.
@@ -24,14 +24,14 @@ activations! {
     } => {
         name: "elu", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [0.0],
         formula: "x if x > 0 else alpha * (exp(x) - 1)",
-        specials: "-inf -> -alpha",
+        specials: "-inf → -alpha",
         fns: elu,
     },
     /// `exp(x)`.
     Exponential => {
         name: "exponential", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "exp(x)",
-        specials: "-inf -> 0, x > 88.72 -> inf",
+        specials: "-inf → 0, x > 88.72 → inf",
         fns: exponential,
     },
     /// Gaussian error linear unit.
@@ -41,7 +41,7 @@ activations! {
     } => {
         name: "gelu", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "x/2 * (1 + erf(x / sqrt(2))); approximate: x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))",
-        specials: "-inf -> 0 (TF: NaN), +inf -> inf; Gaussian tail down to subnormals",
+        specials: "-inf → 0 (TF: NaN), +inf → inf; Gaussian tail down to subnormals",
         fns: gelu,
     },
     /// Gated linear unit: `a * sigmoid(b)` for the halves `a`, `b` of `axis`.
@@ -61,7 +61,7 @@ activations! {
     } => {
         name: "hard_shrink", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [-0.5, 0.5],
         formula: "x if |x| > threshold else 0",
-        specials: "NaN -> NaN (TF: 0)",
+        specials: "NaN → NaN (TF: 0)",
         fns: hard_shrink,
     },
     /// `relu6(x + 3) / 6`.
@@ -75,7 +75,7 @@ activations! {
     HardSilu => {
         name: "hard_silu", aliases: ["hard_swish"], kind: Elementwise, bound: (4, 4), kinks: [-3.0, 3.0],
         formula: "x * relu6(x + 3) / 6",
-        specials: "-inf -> 0 (TF: NaN)",
+        specials: "-inf → 0 (TF: NaN)",
         fns: hard_silu,
     },
     /// `clip(x, -1, 1)`.
@@ -106,7 +106,7 @@ activations! {
     LogSigmoid => {
         name: "log_sigmoid", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "-log(1 + exp(-x))",
-        specials: "-inf -> -inf, +inf -> -0",
+        specials: "-inf → -inf, +inf → -0",
         fns: log_sigmoid,
     },
     /// `x - max - log(sum(exp(x - max)))` along `axis`.
@@ -116,14 +116,14 @@ activations! {
     } => {
         name: "log_softmax", aliases: [], kind: Axis(MaxSumExp), bound: (8, 16), kinks: [],
         formula: "x - max - log(sum(exp(x - max))) along `axis`",
-        specials: "-inf entries -> -inf; a row with NaN or +inf, or only -inf -> all NaN",
+        specials: "-inf entries → -inf; a row with NaN or +inf, or only -inf → all NaN",
         fns: log_softmax,
     },
     /// `x * tanh(softplus(x))`.
     Mish => {
         name: "mish", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "x * tanh(log(1 + exp(x)))",
-        specials: "-inf -> 0 (TF: NaN), 1e30 -> 1e30",
+        specials: "-inf → 0 (TF: NaN), 1e30 → 1e30",
         fns: mish,
     },
     /// Keras relu: `pos = x if x > threshold else 0`, clipped to
@@ -138,7 +138,7 @@ activations! {
     } => {
         name: "relu", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [0.0],
         formula: "pos = x if x > threshold else 0; pos = clip(pos, 0, max_value) if set; pos - negative_slope * max(threshold - x, 0)",
-        specials: "+inf -> max_value or inf; -inf -> 0 when the slope is 0, else -slope * inf (TF: NaN when threshold != 0)",
+        specials: "+inf → max_value or inf; -inf → 0 when the slope is 0, else -slope * inf (TF: NaN when threshold != 0)",
         fns: relu,
     },
     /// `min(max(x, 0), 6)`.
@@ -152,14 +152,14 @@ activations! {
     Selu => {
         name: "selu", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [0.0],
         formula: "scale * (x if x > 0 else alpha * (exp(x) - 1)), scale = 1.0507009873554804934193349852946, alpha = 1.6732632423543772848170429916717",
-        specials: "-inf -> -scale * alpha",
+        specials: "-inf → -scale * alpha",
         fns: selu,
     },
     /// `1 / (1 + exp(-x))`.
     Sigmoid => {
         name: "sigmoid", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "1 / (1 + exp(-x))",
-        specials: "-inf -> 0, +inf -> 1, ±0 -> 0.5",
+        specials: "-inf → 0, +inf → 1, ±0 → 0.5",
         fns: sigmoid,
     },
     /// `x * sigmoid(beta * x)`.
@@ -169,7 +169,7 @@ activations! {
     } => {
         name: "silu", aliases: ["swish"], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "x * sigmoid(beta * x)",
-        specials: "-inf -> 0 (TF: NaN), +inf -> inf",
+        specials: "-inf → 0 (TF: NaN), +inf → inf",
         fns: silu,
     },
     /// `sign(x) * max(|x| - threshold, 0)`.
@@ -179,7 +179,7 @@ activations! {
     } => {
         name: "soft_shrink", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [-0.5, 0.5],
         formula: "sign(x) * max(|x| - threshold, 0)",
-        specials: "NaN -> NaN (TF: 0)",
+        specials: "NaN → NaN (TF: 0)",
         fns: soft_shrink,
     },
     /// `exp(x - max) / sum(exp(x - max))` along `axis`.
@@ -189,21 +189,21 @@ activations! {
     } => {
         name: "softmax", aliases: [], kind: Axis(MaxSumExp), bound: (8, 16), kinks: [],
         formula: "exp(x - max) / sum(exp(x - max)) along `axis`",
-        specials: "-inf entries -> 0; a row with NaN or +inf, or only -inf -> all NaN; 1e30, FLT_MAX do not overflow",
+        specials: "-inf entries → 0; a row with NaN or +inf, or only -inf → all NaN; 1e30, FLT_MAX do not overflow",
         fns: softmax,
     },
     /// `log(1 + exp(x))`.
     Softplus => {
         name: "softplus", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "log(1 + exp(x))",
-        specials: "-inf -> 0, FLT_MAX -> FLT_MAX",
+        specials: "-inf → 0, FLT_MAX → FLT_MAX",
         fns: softplus,
     },
     /// `x / (1 + |x|)`.
     Softsign => {
         name: "softsign", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "x / (1 + |x|)",
-        specials: "±inf -> ±1",
+        specials: "±inf → ±1",
         fns: softsign,
     },
     /// `0`, `(x + 1)^2 / 4`, `x` for `x <= -1`, `-1 < x < 1`, `x >= 1`.
@@ -227,7 +227,7 @@ activations! {
     } => {
         name: "sparsemax", aliases: [], kind: Axis(Simplex), bound: (4, 4), kinks: [],
         formula: "max(x - tau, 0) along `axis`, tau such that the row sums to 1 (Martins & Astudillo 2016)",
-        specials: "-inf entries -> 0; a row with NaN or +inf, or only -inf -> all NaN (Keras 3: inf or zeros on some rows)",
+        specials: "-inf entries → 0; a row with NaN or +inf, or only -inf → all NaN (Keras 3: inf or zeros on some rows)",
         fns: sparsemax,
     },
     /// `(x + sqrt(x^2 + b)) / 2`.
@@ -237,21 +237,21 @@ activations! {
     } => {
         name: "squareplus", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "(x + sqrt(x^2 + b)) / 2",
-        specials: "-inf -> 0, 1e30 -> 1e30",
+        specials: "-inf → 0, 1e30 → 1e30",
         fns: squareplus,
     },
     /// Hyperbolic tangent.
     Tanh => {
         name: "tanh", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "tanh(x)",
-        specials: "±inf -> ±1, -0 -> -0",
+        specials: "±inf → ±1, -0 → -0",
         fns: tanh,
     },
     /// `x - tanh(x)`.
     TanhShrink => {
         name: "tanh_shrink", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
         formula: "x - tanh(x)",
-        specials: "±inf -> ±inf",
+        specials: "±inf → ±inf",
         fns: tanh_shrink,
     },
     /// `x if x > threshold else default_value`.
@@ -263,7 +263,7 @@ activations! {
     } => {
         name: "threshold", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [],
         formula: "x if x > threshold else default_value",
-        specials: "NaN -> NaN (TF: default_value)",
+        specials: "NaN → NaN (TF: default_value)",
         fns: threshold,
     },
 }
@@ -306,7 +306,7 @@ pub fn markdown() -> String {
         s += &format!(
             "| {name} | {} | `{}` | {} | {bound} |\n",
             if params.is_empty() { "—".to_string() } else { params.join(", ") },
-            info.formula.replace('`', ""),
+            info.formula.replace('`', "").replace('|', "\\|"),
             if info.specials.is_empty() { "NaN → NaN" } else { info.specials },
         );
     }

@@ -218,3 +218,83 @@ fn single_pass_softmax_within_bounds() {
         assert!(e <= 8, "in place [{rows}, {len}]: {e} ULP");
     }
 }
+
+/// Every elementwise op, with every parameter set of the sweep, at the
+/// special values: where the reference is ±inf or NaN the GPU gives exactly
+/// that (an ULP bound would let FLT_MAX pass for inf), and the values the
+/// Keras-family issue names come out exactly.
+#[test]
+fn special_values_exact_for_every_op() {
+    let (inf, max) = (f32::INFINITY, f32::MAX);
+    let xs = [
+        0.0, -0.0, inf, -inf, f32::NAN, -f32::NAN, max, -max, 1e30, -1e30, 1e-45, -1e-45, 88.8, -88.8, 104.0,
+        -104.0,
+    ];
+    for &op in Op::ALL.iter().filter(|op| op.info().on_textures()) {
+        for act in verify::param_sets(op) {
+            let got = gpu(act, &xs);
+            let want = wgact::cpu::apply(&act, &xs, &[xs.len()]).unwrap();
+            for ((x, g), w) in xs.iter().zip(&got).zip(&want) {
+                if w.is_nan() || w.is_infinite() {
+                    assert!(
+                        g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                        "{act}({x}) = {g}, want {w}"
+                    );
+                } else {
+                    assert!(g.is_finite(), "{act}({x}) = {g}, want {w}");
+                }
+            }
+        }
+    }
+    let named = [
+        (Activation::Gelu { approximate: false }, -inf, 0.0),
+        (Activation::Gelu { approximate: true }, -inf, 0.0),
+        (Activation::Silu { beta: 1.0 }, -inf, 0.0),
+        (Activation::Mish, -inf, 0.0),
+        (Activation::HardSilu, -inf, 0.0),
+        (Activation::Squareplus { b: 4.0 }, -inf, 0.0),
+        (Activation::Softsign, inf, 1.0),
+        (Activation::Softsign, -inf, -1.0),
+        (Activation::LogSigmoid, -inf, -inf),
+        (Activation::Exponential, -inf, 0.0),
+        (Activation::Squareplus { b: 4.0 }, 1e30, 1e30),
+        (Activation::Softplus, max, max),
+        (Activation::Mish, 1e30, 1e30),
+        (Activation::Sigmoid, -0.0, 0.5),
+        (Activation::Tanh, -0.0, -0.0),
+    ];
+    for (act, x, want) in named {
+        let g = gpu(act, &[x])[0];
+        // -0 where the op's sign says so; a limit of 0 may come as either.
+        let sign_ok = want != 0.0 || !want.is_sign_negative() || g.is_sign_negative();
+        assert!(g == want && sign_ok, "{act}({x}) = {g}, want {want}");
+    }
+    // NaN in, NaN out, for every op (TensorFlow returns numbers for some).
+    for &op in Op::ALL {
+        let act = verify::sample(op);
+        let shape = [2, 2];
+        let got = verify::gpu(ctx(), &act, &[f32::NAN, 1.0, 2.0, 3.0], &shape).unwrap();
+        assert!(got[0].is_nan(), "{act}(NaN) = {}", got[0]);
+    }
+}
+
+/// sparsemax rows sum to 1 within 1e-6, with exact zeros below the
+/// threshold, over the sweep's rows.
+#[test]
+fn sparsemax_rows_sum_to_one() {
+    let act = Activation::Sparsemax { axis: -1 };
+    for (name, len, data) in verify::softmax_cases(0xfeed, true) {
+        if len > 100_000 {
+            continue;
+        }
+        let got = verify::gpu(ctx(), &act, &data, &[data.len() / len, len]).unwrap();
+        for (r, row) in got.chunks(len).enumerate() {
+            if row.iter().any(|v| v.is_nan()) {
+                continue; // a row with NaN or +inf, or no finite entry
+            }
+            let s: f64 = row.iter().map(|&v| v as f64).sum();
+            assert!((s - 1.0).abs() <= 1e-6, "{name} row {r}: sum {s}");
+            assert!(row.iter().all(|&v| v >= 0.0), "{name} row {r}: negative entry");
+        }
+    }
+}

@@ -22,18 +22,17 @@ const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_DST);
 
 fn assert_within(act: &Activation, input: &[f32], shape: &[usize], got: &[f32]) {
-    let want = cpu::apply(act, input, shape).unwrap();
-    let len = if let Activation::Softmax { axis } = act {
-        shape[axis.rem_euclid(shape.len() as isize) as usize]
-    } else {
-        1
+    let len = match act.axis() {
+        Some(axis) => shape[axis.rem_euclid(shape.len() as isize) as usize],
+        None => 1,
     };
-    for ((g, w), x) in got.iter().zip(&want).zip(input) {
-        assert!(
-            ulp_error(*w, *g) <= verify::bound(act, len),
-            "{act}({x}) = {g}, want {w}"
-        );
-    }
+    let stats = verify::compare(act, input, shape, got).unwrap();
+    assert!(
+        stats.max_ulp <= verify::bound(act, len),
+        "{act}: {} ULP at (input, reference, gpu) {:?}",
+        stats.max_ulp,
+        stats.worst
+    );
 }
 
 #[test]
@@ -386,5 +385,36 @@ fn repeated_ops_reuse_bind_groups() {
         assert_eq!(c.bind_groups_made(), made, "softmax {shape:?} repeated");
         let got = c.read(&o).unwrap();
         assert!(got.iter().zip(&want).all(|(g, w)| ulp_error(*w, *g) <= 8));
+    }
+}
+
+/// Every op of the table in one chain (one submission, one readback of all
+/// results), then again recorded into a caller's encoder and read back
+/// asynchronously, each result within its bound.
+#[test]
+fn every_op_in_a_chain_an_encoder_and_async_readback() {
+    let c = ctx();
+    let shape = [6, 40];
+    let data = random(240, 41);
+    let x = c.upload(&data, &shape).unwrap();
+    let acts: Vec<Activation> = wgact::Op::ALL.iter().map(|&op| verify::sample(op)).collect();
+    let mut chain = c.chain();
+    let outs: Vec<wgact::Tensor> = acts.iter().map(|a| chain.apply(a, &x).unwrap()).collect();
+    let got = chain.read(&outs.iter().collect::<Vec<_>>()).unwrap();
+    for (act, g) in acts.iter().zip(&got) {
+        assert_within(act, &data, &shape, g);
+    }
+    let outs: Vec<wgact::Tensor> = acts
+        .iter()
+        .map(|a| c.zeros(&a.output_shape(&shape).unwrap()).unwrap())
+        .collect();
+    let mut enc = c.device().create_command_encoder(&Default::default());
+    for (a, y) in acts.iter().zip(&outs) {
+        c.encode(&mut enc, a, &x, Some(y)).unwrap();
+    }
+    c.queue().submit([enc.finish()]);
+    let got = pollster::block_on(c.read_many_async(&outs.iter().collect::<Vec<_>>())).unwrap();
+    for (act, g) in acts.iter().zip(&got) {
+        assert_within(act, &data, &shape, g);
     }
 }
