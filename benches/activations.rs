@@ -47,7 +47,9 @@ fn bench(c: &mut Criterion) {
         });
         for act in &acts {
             // glu writes half as many elements: its own output tensor.
-            let y = ctx.zeros(&act.output_shape(&shape).expect("shape")).expect("alloc");
+            let y = ctx
+                .zeros(&act.output_shape(&shape).expect("shape"))
+                .expect("alloc");
             let out = &mut out[..act.output_shape(&shape).expect("shape").iter().product()];
             g.bench_with_input(BenchmarkId::new("gpu", act.name()), act, |b, act| {
                 b.iter(|| {

@@ -178,7 +178,11 @@ pub fn run(ctx: &Context) -> Result<Outcome, Box<dyn std::error::Error>> {
         &matmul_ref(&x, &w1, &b1, BATCH, INPUT, HIDDEN),
         &[BATCH, HIDDEN],
     )?;
-    let p_ref = cpu::apply(&wgact::Activation::Softmax { axis: -1 }, &matmul_ref(&h_ref, &w2, &b2, BATCH, HIDDEN, CLASSES), &[BATCH, CLASSES])?;
+    let p_ref = cpu::apply(
+        &wgact::Activation::Softmax { axis: -1 },
+        &matmul_ref(&h_ref, &w2, &b2, BATCH, HIDDEN, CLASSES),
+        &[BATCH, CLASSES],
+    )?;
     let max_abs_error = probabilities
         .iter()
         .zip(&p_ref)

@@ -16,10 +16,20 @@
 //   ef_scale(v, n) -> f32            v * 2^n (n an integer-valued f32), one
 //                                    rounding when the result is subnormal.
 //   ef_two_sum(a, b) -> vec2<f32>    a + b as an exact pair (any order).
-//   ef_two_prod(a, b) -> vec2<f32>   a * b as an exact pair (no underflow).
+//   ef_two_prod(a, b) -> vec2<f32>   a * b as an exact pair, |a|, |b| < 2^100,
+//                                    |a b| far from underflow.
+//   ef_frexp(a) -> vec2<f32>         a = m 2^k as (m, k), |m| in [1, 2) (m = a
+//                                    for a = +-0), for finite a.
+//   ef_mul(ah, al, bh, bl) -> f32    (ah + al) (bh + bl) rounded once (twice
+//                                    for subnormal results), for any finite
+//                                    ah, bh, |al| <= ulp(ah), |bl| <= ulp(bh).
 //
 // A pair (hi, lo) stands for the unevaluated sum hi + lo: carrying the
 // rounding error of intermediate results keeps each op to one final rounding.
+// WGSL's fma need not be fused (Mesa's llvmpipe and lavapipe round the
+// product first), so fma appears only as a plain multiply-add; exact products
+// come from Dekker's two_prod (common.wgsl), whose splits must neither
+// overflow nor underflow: operands of any size go through ef_frexp first.
 
 // ln(2) split again below LN2_LO (common.wgsl): Cody–Waite reduction for
 // arguments up to 1000 stays exact to 2^-40.
@@ -35,10 +45,33 @@ fn ef_two_sum(a: f32, b: f32) -> vec2<f32> {
     return vec2<f32>(s, (a - (s - bb)) + (b - bb));
 }
 
-// a * b = p + err exactly, unless err underflows.
+// a * b = p + err exactly, for |a|, |b| < 2^100 and |a b| far from
+// underflow (Dekker; below, the error is off by a few 2^-150).
 fn ef_two_prod(a: f32, b: f32) -> vec2<f32> {
-    let p = a * b;
-    return vec2<f32>(p, fma(a, b, -p));
+    return two_prod(a, b);
+}
+
+// a = m 2^k as (m, k), |m| in [1, 2), for finite a; +-0 gives (a, -191).
+// Subnormals are scaled by 2^64 first, so they too come out normalised.
+fn ef_frexp(a: f32) -> vec2<f32> {
+    let sub = (bitcast<u32>(a) & F32_INF_BITS) == 0u;
+    let s = select(a, a * 1.84467441e19, sub);
+    let b = bitcast<u32>(s);
+    let m = bitcast<f32>((b & 0x807fffffu) | 0x3f800000u);
+    let k = f32(i32((b >> 23u) & 0xffu) - 127) - select(0.0, 64.0, sub);
+    return vec2<f32>(select(m, s, (b & F32_ABS_MASK) == 0u), k);
+}
+
+// (ah + al) (bh + bl) for any finite ah, bh, |al| <= ulp(ah), |bl| <= ulp(bh):
+// the mantissas (in [1, 2)) multiply exactly whatever the exponents, and one
+// scaling by 2^(ka + kb) is exact unless the result is subnormal (then it
+// rounds a second time: at most 1 ULP).
+fn ef_mul(ah: f32, al: f32, bh: f32, bl: f32) -> f32 {
+    let fa = ef_frexp(ah);
+    let fb = ef_frexp(bh);
+    let p = two_prod(fa.x, fb.x);
+    let t = fa.x * ef_scale(bl, -fb.y) + ef_scale(al, -fa.y) * fb.x;
+    return ef_scale(p.x + (p.y + t), fa.y + fb.y);
 }
 
 // v * 2^n for an integer-valued n, clamped to [-252, 254] (beyond, the
@@ -130,9 +163,10 @@ fn ef_log1p_hl(xh: f32, xl: f32) -> vec2<f32> {
     let d = 2.0 + u;
     let dl = add_err(2.0, u, d) + ul;
     let s = u / d;
-    // The residual fma(-s, d, u) is exact, so sl corrects s to the pair's
-    // quotient whatever the device's division error.
-    let sl = (fma(-s, d, u) + (ul - s * dl)) / d;
+    // The residual u - s d is exact (s d as a pair; u - p.x by Sterbenz), so
+    // sl corrects s to the pair's quotient whatever the division's error.
+    let p = two_prod(s, d);
+    let sl = (((u - p.x) - p.y) + (ul - s * dl)) / d;
     let s2 = s * s;
     var q = 9.090909e-2;
     q = fma(q, s2, 0.11111111);

@@ -3,7 +3,7 @@
 //
 //   gf_two_sum(a, b) -> vec2<f32>      a + b = s + err exactly (any order).
 //   gf_two_prod(a, b) -> vec2<f32>     a * b = p + err exactly (unless err
-//                                      underflows), without relying on fma.
+//                                      underflows), without fma.
 //   gf_exp_parts(dh, dl) -> vec3<f32>  exp(dh + dl) = (r.x + r.y) * 2^r.z, r.x
 //                                      in [0.7, 1.42], for -120 <= dh <= 0 and
 //                                      |dl| <= 2^-6.
@@ -27,11 +27,11 @@ fn gf_hi12(x: f32) -> f32 {
     return bitcast<f32>(bitcast<u32>(x) & 0xfffff000u);
 }
 
-// a * b = p + err exactly (Dekker's product), unless err underflows. Built
-// from exact products of halves, so it holds whether the device fuses fma
-// or not, and whether or not it contracts a * b + c: it serves where an
-// error would be amplified (arguments of exp, residuals of quotients), while
-// fma(a, b, -p) serves where a lost low part only costs a rounding.
+// a * b = p + err exactly (Dekker's product), unless err underflows. WGSL's
+// fma need not be fused (Mesa's llvmpipe and lavapipe round a * b first), so
+// every exact product here is built from exact products of halves. The
+// halves come from masking rather than Veltkamp's split, which holds for any
+// finite operand and whether or not the compiler contracts a * b + c.
 fn gf_two_prod(a: f32, b: f32) -> vec2<f32> {
     let p = a * b;
     let ah = gf_hi12(a);
@@ -42,7 +42,7 @@ fn gf_two_prod(a: f32, b: f32) -> vec2<f32> {
 }
 
 // exp(r) - 1 for |r| <= 0.37 as a pair: Taylor to degree 8 (the rest is
-// below 2^-31), and the rounding error of the last step.
+// below 2^-31), the last step r + s r carried exactly.
 fn gf_expm1(r: f32) -> vec2<f32> {
     var q = 2.48015873e-5;
     q = fma(q, r, 1.98412698e-4);
@@ -51,11 +51,10 @@ fn gf_expm1(r: f32) -> vec2<f32> {
     q = fma(q, r, 4.16666667e-2);
     q = fma(q, r, 1.66666667e-1);
     q = fma(q, r, 0.5);
-    let s = q * r;
-    let h = fma(s, r, r);
-    // h lies within a factor 1.2 of r, so r - h is exact and this is the
-    // rounding error of h (up to a rounding of its own).
-    return vec2<f32>(h, fma(s, r, r - h));
+    // |s r| <= 0.2 |r|, so Fast2Sum applies.
+    let p = gf_two_prod(q * r, r);
+    let h = r + p.x;
+    return vec2<f32>(h, add_err(r, p.x, h) + p.y);
 }
 
 // exp(dh + dl) as (r.x + r.y) * 2^r.z, good to about 2^-29 relative. The

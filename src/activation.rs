@@ -67,18 +67,19 @@ pub enum Check {
 impl Check {
     /// Why `v` is refused, or `None` if it is accepted.
     pub fn reason(self, v: f32) -> Option<&'static str> {
-        let refused = match self {
-            Check::None => return None,
-            _ if v.is_nan() => return Some("must not be NaN"),
+        match self {
+            Check::None => None,
+            _ if v.is_nan() => Some("must not be NaN"),
             Check::NotNan => None,
             Check::Finite => (!v.is_finite()).then_some("must be finite"),
             Check::NonNegative => (v < 0.0).then_some("must be >= 0"),
             Check::FiniteNonNegative => {
                 (!v.is_finite() || v < 0.0).then_some("must be finite and >= 0")
             }
-            Check::FinitePositive => (!v.is_finite() || v <= 0.0).then_some("must be finite and > 0"),
-        };
-        refused
+            Check::FinitePositive => {
+                (!v.is_finite() || v <= 0.0).then_some("must be finite and > 0")
+            }
+        }
     }
 
     /// Words for the README and `--list`.
@@ -207,7 +208,11 @@ pub struct Bound {
 impl Bound {
     /// The bound for rows of `row_len` elements.
     pub fn at(self, row_len: usize) -> u64 {
-        if row_len <= 1024 { self.short } else { self.long }
+        if row_len <= 1024 {
+            self.short
+        } else {
+            self.long
+        }
     }
 }
 
@@ -628,7 +633,7 @@ impl crate::Activation {
                 let axis = self.axis().unwrap_or(-1);
                 let a = crate::shape::resolve_axis(axis, shape.len())?;
                 if self.kind() == Kind::Halves {
-                    if shape[a] % 2 != 0 {
+                    if !shape[a].is_multiple_of(2) {
                         return Err(Error::OddHalves {
                             axis,
                             len: shape[a],

@@ -90,7 +90,12 @@ pub fn param_prelude(op: Op) -> String {
         .iter()
         .enumerate()
         .filter(|(_, p)| p.kind != ParamKind::Axis)
-        .map(|(i, p)| format!("fn p_{}() -> f32 {{\n    return params.p[{i}];\n}}\n", p.name))
+        .map(|(i, p)| {
+            format!(
+                "fn p_{}() -> f32 {{\n    return params.p[{i}];\n}}\n",
+                p.name
+            )
+        })
         .collect()
 }
 

@@ -40,21 +40,21 @@ mod ops;
 mod pool;
 mod readback;
 pub mod shape;
-pub mod table;
 #[cfg(feature = "npy")]
 pub mod stream;
+pub mod table;
 pub mod tensor;
 pub mod timing;
 pub mod ulp;
 pub mod verify;
 
 pub use activation::{Kind, OpInfo, Relu};
-pub use table::{Activation, Op};
 pub use context::{Context, ContextOptions};
 pub use error::{Error, Result};
 pub use ops::TEXTURE_FORMATS;
 pub use ops::chain::Chain;
 pub use readback::ReadFuture;
+pub use table::{Activation, Op};
 pub use tensor::Tensor;
 pub use timing::Timing;
 pub use wgpu;

@@ -305,9 +305,17 @@ pub fn markdown() -> String {
         };
         s += &format!(
             "| {name} | {} | `{}` | {} | {bound} |\n",
-            if params.is_empty() { "—".to_string() } else { params.join(", ") },
+            if params.is_empty() {
+                "—".to_string()
+            } else {
+                params.join(", ")
+            },
             info.formula.replace('`', "").replace('|', "\\|"),
-            if info.specials.is_empty() { "NaN → NaN" } else { info.specials },
+            if info.specials.is_empty() {
+                "NaN → NaN"
+            } else {
+                info.specials
+            },
         );
     }
     s

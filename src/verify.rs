@@ -247,7 +247,11 @@ impl Stats {
     /// ULP: sparsemax, where x - tau cancels.
     pub fn add_banded(&mut self, input: &[f32], reference: &[f32], got: &[f32], band: &[f32]) {
         for (((&x, &r), &g), &b) in input.iter().zip(reference).zip(got).zip(band) {
-            let e = if (g - r).abs() <= b { 0 } else { ulp_error(r, g) };
+            let e = if (g - r).abs() <= b {
+                0
+            } else {
+                ulp_error(r, g)
+            };
             self.count += 1;
             self.flushed += is_flush(r, g) as usize;
             if e > self.max_ulp || self.worst.is_none() {
@@ -307,7 +311,11 @@ pub fn compare(act: &Activation, data: &[f32], shape: &[usize], got: &[f32]) -> 
             let (outer, len, inner) = crate::shape::split_at_axis(shape, act.axis().unwrap_or(-1))?;
             let half = len / 2 * inner;
             let bs: Vec<f32> = (0..outer)
-                .flat_map(|o| data[o * 2 * half + half..(o + 1) * 2 * half].iter().copied())
+                .flat_map(|o| {
+                    data[o * 2 * half + half..(o + 1) * 2 * half]
+                        .iter()
+                        .copied()
+                })
                 .collect();
             s.add(&bs, &want, got);
         }
@@ -424,7 +432,9 @@ pub fn halves_cases(sweep: &[f32]) -> Vec<Vec<f32>> {
 /// row length). `n` random inputs per distribution; `long_rows` adds rows
 /// past 1024.
 pub fn run_ops(ctx: &Context, ops: &[Op], n: usize, long_rows: bool) -> Result<Vec<Report>> {
-    run_with(ops, n, long_rows, &mut |act, data, shape| gpu(ctx, act, data, shape))
+    run_with(ops, n, long_rows, &mut |act, data, shape| {
+        gpu(ctx, act, data, shape)
+    })
 }
 
 /// The sweep of [`run_ops`] on the fast CPU path ([`cpu::fast`]).
@@ -473,11 +483,23 @@ pub fn run_with(ops: &[Op], n: usize, long_rows: bool, eval: &mut Eval) -> Resul
                         continue; // past sparsemax's row limit on small workgroups
                     }
                     let s = check(&act, &data, &[data.len() / len, len])?;
-                    if len <= 1024 { short.merge(&s) } else { long.merge(&s) }
+                    if len <= 1024 {
+                        short.merge(&s)
+                    } else {
+                        long.merge(&s)
+                    }
                 }
-                reports.push(report(format!("{} (rows <= 1024)", info.name), info.bound.short, short));
+                reports.push(report(
+                    format!("{} (rows <= 1024)", info.name),
+                    info.bound.short,
+                    short,
+                ));
                 if long_rows {
-                    reports.push(report(format!("{} (rows > 1024)", info.name), info.bound.long, long));
+                    reports.push(report(
+                        format!("{} (rows > 1024)", info.name),
+                        info.bound.long,
+                        long,
+                    ));
                 }
             }
         }
@@ -518,7 +540,8 @@ pub fn exhaustive(
         data.par_iter_mut()
             .enumerate()
             .for_each(|(i, v)| *v = f32::from_bits((start + i as u64) as u32));
-        ctx.queue().write_buffer(x.buffer(), x.offset(), bytemuck::cast_slice(&data));
+        ctx.queue()
+            .write_buffer(x.buffer(), x.offset(), bytemuck::cast_slice(&data));
         ctx.apply_into(act, &x, &y)?;
         want.par_iter_mut()
             .zip(&data)

@@ -36,7 +36,9 @@ fn sweep_within_documented_bounds() {
     assert_eq!(reports.len(), Op::ALL.len() + axis_ops);
     for op in Op::ALL {
         assert!(
-            reports.iter().any(|r| r.name == op.name() || r.name.starts_with(&format!("{} (", op.name()))),
+            reports
+                .iter()
+                .any(|r| r.name == op.name() || r.name.starts_with(&format!("{} (", op.name()))),
             "verify has no report for {}",
             op.name()
         );
@@ -227,7 +229,21 @@ fn single_pass_softmax_within_bounds() {
 fn special_values_exact_for_every_op() {
     let (inf, max) = (f32::INFINITY, f32::MAX);
     let xs = [
-        0.0, -0.0, inf, -inf, f32::NAN, -f32::NAN, max, -max, 1e30, -1e30, 1e-45, -1e-45, 88.8, -88.8, 104.0,
+        0.0,
+        -0.0,
+        inf,
+        -inf,
+        f32::NAN,
+        -f32::NAN,
+        max,
+        -max,
+        1e30,
+        -1e30,
+        1e-45,
+        -1e-45,
+        88.8,
+        -88.8,
+        104.0,
         -104.0,
     ];
     for &op in Op::ALL.iter().filter(|op| op.info().on_textures()) {
@@ -294,7 +310,10 @@ fn sparsemax_rows_sum_to_one() {
             }
             let s: f64 = row.iter().map(|&v| v as f64).sum();
             assert!((s - 1.0).abs() <= 1e-6, "{name} row {r}: sum {s}");
-            assert!(row.iter().all(|&v| v >= 0.0), "{name} row {r}: negative entry");
+            assert!(
+                row.iter().all(|&v| v >= 0.0),
+                "{name} row {r}: negative entry"
+            );
         }
     }
 }

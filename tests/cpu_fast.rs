@@ -20,7 +20,10 @@ fn worst(act: &Activation, data: &[f32], shape: &[usize]) -> (u64, f32) {
 fn every_op_sweep_within_bounds() {
     let reports = verify::run_fast(Op::ALL, 100_000, true).unwrap();
     for r in &reports {
-        eprintln!("fast {:<28} max {} ULP (bound {})", r.name, r.stats.max_ulp, r.bound);
+        eprintln!(
+            "fast {:<28} max {} ULP (bound {})",
+            r.name, r.stats.max_ulp, r.bound
+        );
     }
     for r in &reports {
         assert!(

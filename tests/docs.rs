@@ -27,8 +27,9 @@ fn readme_accuracy_table_has_every_op() {
     let acc = &r[r.find("## Accuracy").expect("an Accuracy section")..];
     for op in wgact::Op::ALL {
         assert!(
-            acc.lines().any(|l| l.starts_with(&format!("| {} ", op.name()))
-                || l.starts_with(&format!("| {} (", op.name()))),
+            acc.lines()
+                .any(|l| l.starts_with(&format!("| {} ", op.name()))
+                    || l.starts_with(&format!("| {} (", op.name()))),
             "the accuracy table has no row for {}",
             op.name()
         );

@@ -397,7 +397,10 @@ fn every_op_in_a_chain_an_encoder_and_async_readback() {
     let shape = [6, 40];
     let data = random(240, 41);
     let x = c.upload(&data, &shape).unwrap();
-    let acts: Vec<Activation> = wgact::Op::ALL.iter().map(|&op| verify::sample(op)).collect();
+    let acts: Vec<Activation> = wgact::Op::ALL
+        .iter()
+        .map(|&op| verify::sample(op))
+        .collect();
     let mut chain = c.chain();
     let outs: Vec<wgact::Tensor> = acts.iter().map(|a| chain.apply(a, &x).unwrap()).collect();
     let got = chain.read(&outs.iter().collect::<Vec<_>>()).unwrap();

@@ -35,7 +35,9 @@ fn axis_out_of_range() {
         let e = c.softmax(&x, axis).unwrap_err();
         assert!(matches!(e, Error::AxisOutOfRange { rank: 2, .. }), "{e}");
     }
-    assert!(wgact::cpu::apply(&wgact::Activation::Softmax { axis: 5 }, &[0.0; 6], &[2, 3]).is_err());
+    assert!(
+        wgact::cpu::apply(&wgact::Activation::Softmax { axis: 5 }, &[0.0; 6], &[2, 3]).is_err()
+    );
 }
 
 #[test]
@@ -88,30 +90,56 @@ fn unknown_activation_name() {
 fn parameters_are_checked_against_the_table() {
     use wgact::activation::Value;
     // Names and aliases, any case.
-    assert_eq!("SWISH".parse::<Activation>().unwrap(), Activation::Silu { beta: 1.0 });
-    assert_eq!("hard_swish".parse::<Activation>().unwrap(), Activation::HardSilu);
+    assert_eq!(
+        "SWISH".parse::<Activation>().unwrap(),
+        Activation::Silu { beta: 1.0 }
+    );
+    assert_eq!(
+        "hard_swish".parse::<Activation>().unwrap(),
+        Activation::HardSilu
+    );
     // A required parameter has no default.
     assert!(matches!(
         "threshold".parse::<Activation>(),
-        Err(Error::MissingParameter { op: "threshold", name: "threshold" })
+        Err(Error::MissingParameter {
+            op: "threshold",
+            name: "threshold"
+        })
     ));
     // Each parameter's rule, on the GPU and the CPU alike.
     let c = ctx();
     let x = c.upload(&[1.0, -1.0], &[2]).unwrap();
     for bad in [
         Activation::Elu { alpha: f32::NAN },
-        Activation::Elu { alpha: f32::INFINITY },
+        Activation::Elu {
+            alpha: f32::INFINITY,
+        },
         Activation::Celu { alpha: 0.0 },
         Activation::Celu { alpha: -1.0 },
         Activation::Squareplus { b: -1.0 },
         Activation::Silu { beta: f32::NAN },
-        Activation::LeakyRelu { negative_slope: f32::NEG_INFINITY },
-        Activation::HardShrink { threshold: f32::NAN },
-        Activation::SoftShrink { threshold: f32::INFINITY },
-        Activation::Threshold { threshold: 0.0, default_value: f32::NAN },
-        Activation::Threshold { threshold: f32::INFINITY, default_value: 0.0 },
+        Activation::LeakyRelu {
+            negative_slope: f32::NEG_INFINITY,
+        },
+        Activation::HardShrink {
+            threshold: f32::NAN,
+        },
+        Activation::SoftShrink {
+            threshold: f32::INFINITY,
+        },
+        Activation::Threshold {
+            threshold: 0.0,
+            default_value: f32::NAN,
+        },
+        Activation::Threshold {
+            threshold: f32::INFINITY,
+            default_value: 0.0,
+        },
     ] {
-        assert!(matches!(c.apply(&bad, &x), Err(Error::InvalidParameter { .. })), "{bad}");
+        assert!(
+            matches!(c.apply(&bad, &x), Err(Error::InvalidParameter { .. })),
+            "{bad}"
+        );
         assert!(wgact::cpu::apply(&bad, &[1.0], &[1]).is_err(), "{bad}");
     }
     // Setting by name: aliases work, unknown names and wrong types do not.
@@ -120,8 +148,14 @@ fn parameters_are_checked_against_the_table() {
         relu.with("alpha", 0.5f32).unwrap(),
         Activation::from(wgact::Relu::new().negative_slope(0.5))
     );
-    assert!(matches!(relu.with("beta", 1.0f32), Err(Error::UnknownParameter { .. })));
-    assert!(matches!(relu.with("threshold", true), Err(Error::ParameterType { .. })));
+    assert!(matches!(
+        relu.with("beta", 1.0f32),
+        Err(Error::UnknownParameter { .. })
+    ));
+    assert!(matches!(
+        relu.with("threshold", true),
+        Err(Error::ParameterType { .. })
+    ));
     assert!(matches!(
         wgact::Op::Elu.with_values(&[Value::Flag(true)]),
         Err(Error::ParameterType { .. })

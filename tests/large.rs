@@ -43,7 +43,8 @@ fn softmax_rows_of_2_pow_24_and_2_pow_26() {
         let got = c.read(&c.softmax(&x, -1).unwrap()).unwrap();
         let sum: f64 = got.iter().map(|&v| v as f64).sum();
         assert!((sum - 1.0).abs() < 1e-6, "row of {n}: sum {sum}");
-        let want = wgact::cpu::apply(&wgact::Activation::Softmax { axis: -1 }, &data, &[n]).unwrap();
+        let want =
+            wgact::cpu::apply(&wgact::Activation::Softmax { axis: -1 }, &data, &[n]).unwrap();
         let worst = got
             .iter()
             .zip(&want)

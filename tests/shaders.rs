@@ -23,7 +23,9 @@ fn every_kernel_validates_and_has_its_entry_point() {
     // Every op of the table has kernels.
     for &op in Op::ALL {
         assert!(
-            kernels.iter().any(|k| k.module_name().starts_with(&format!("{}/", op.name()))),
+            kernels
+                .iter()
+                .any(|k| k.module_name().starts_with(&format!("{}/", op.name()))),
             "{} has no kernel",
             op.name()
         );

@@ -65,7 +65,10 @@ fn axis_ops_every_axis() {
         let rank = shape.len() as isize;
         for axis in -rank..rank {
             let len = shape[axis.rem_euclid(rank) as usize];
-            for act in every_op(&shape, axis).iter().filter(|a| !a.is_elementwise()) {
+            for act in every_op(&shape, axis)
+                .iter()
+                .filter(|a| !a.is_elementwise())
+            {
                 assert_close(act, &data, &shape, verify::bound(act, len));
             }
         }
@@ -75,7 +78,14 @@ fn axis_ops_every_axis() {
 #[test]
 fn glu_halves_every_even_axis() {
     let glu = Activation::Glu { axis: -1 };
-    for shape in [vec![2], vec![4, 6], vec![6, 4], vec![2, 3, 8], vec![2, 2, 2, 2], vec![1, 1000]] {
+    for shape in [
+        vec![2],
+        vec![4, 6],
+        vec![6, 4],
+        vec![2, 3, 8],
+        vec![2, 2, 2, 2],
+        vec![1, 1000],
+    ] {
         let n: usize = shape.iter().product();
         let data = random(n, 3 + n as u64);
         let rank = shape.len() as isize;
@@ -94,14 +104,20 @@ fn glu_halves_every_even_axis() {
     // An odd axis is a typed error, on the GPU and the CPU alike.
     let c = ctx();
     let x = c.upload(&[1.0; 6], &[2, 3]).unwrap();
-    assert!(matches!(c.apply(&glu, &x), Err(wgact::Error::OddHalves { axis: -1, len: 3 })));
+    assert!(matches!(
+        c.apply(&glu, &x),
+        Err(wgact::Error::OddHalves { axis: -1, len: 3 })
+    ));
     assert!(matches!(
         wgact::cpu::apply(&glu, &[1.0; 6], &[2, 3]),
         Err(wgact::Error::OddHalves { .. })
     ));
     // glu cannot run in place: its output is smaller.
     let mut y = c.upload(&[1.0; 4], &[4]).unwrap();
-    assert!(matches!(c.apply_inplace(&glu, &mut y), Err(wgact::Error::NotInPlace { .. })));
+    assert!(matches!(
+        c.apply_inplace(&glu, &mut y),
+        Err(wgact::Error::NotInPlace { .. })
+    ));
 }
 
 #[test]
@@ -226,7 +242,12 @@ fn softmax_keras_example() {
                 .unwrap(),
         )
         .unwrap();
-    let want = wgact::cpu::apply(&wgact::Activation::Softmax { axis: -1 }, &[1.5, 4.4, 2.0], &[1, 3]).unwrap();
+    let want = wgact::cpu::apply(
+        &wgact::Activation::Softmax { axis: -1 },
+        &[1.5, 4.4, 2.0],
+        &[1, 3],
+    )
+    .unwrap();
     for (g, w) in y.iter().zip(&want) {
         assert!(wgact::ulp::ulp_error(*w, *g) <= 8);
     }
@@ -243,7 +264,9 @@ fn in_place_matches_out_of_place() {
         let acts = every_op(&shape, 0)
             .into_iter()
             .chain(every_op(&shape, -1))
-            .chain([Activation::from(Relu::new().negative_slope(0.1).max_value(2.0))])
+            .chain([Activation::from(
+                Relu::new().negative_slope(0.1).max_value(2.0),
+            )])
             .filter(|a| a.kind() != Kind::Halves);
         for act in acts {
             let x = c.upload(data, &shape).unwrap();

@@ -143,23 +143,34 @@ impl FromArgMatches for Args {
 /// The activation the arguments ask for: parameters of another op, a
 /// missing required one, or two names for one parameter are refused.
 fn activation(name: &str, given: &[(&'static str, Value)]) -> Result<Activation, String> {
-    let op = Op::from_name(name).ok_or_else(|| {
-        wgact::Error::UnknownActivation(name.to_string()).to_string()
-    })?;
+    let op = Op::from_name(name)
+        .ok_or_else(|| wgact::Error::UnknownActivation(name.to_string()).to_string())?;
     let info = op.info();
     let mut values: Vec<Option<Value>> = vec![None; info.params.len()];
     for &(flag, v) in given {
         let Some((i, spec)) = info.param(flag) else {
-            let takes: Vec<String> = info.params.iter().map(|p| format!("--{}", flag_id(p.name))).collect();
+            let takes: Vec<String> = info
+                .params
+                .iter()
+                .map(|p| format!("--{}", flag_id(p.name)))
+                .collect();
             return Err(format!(
                 "--{} does not apply to {} (it takes {})",
                 flag_id(flag),
                 info.name,
-                if takes.is_empty() { "no parameters".to_string() } else { takes.join(", ") }
+                if takes.is_empty() {
+                    "no parameters".to_string()
+                } else {
+                    takes.join(", ")
+                }
             ));
         };
         if values[i].is_some() {
-            return Err(format!("{} given twice (--{} and an alias)", spec.name, flag_id(flag)));
+            return Err(format!(
+                "{} given twice (--{} and an alias)",
+                spec.name,
+                flag_id(flag)
+            ));
         }
         values[i] = Some(match (spec.kind, v) {
             (ParamKind::OptionalFloat, Value::Float(f)) => Value::OptionalFloat(Some(f)),
@@ -172,7 +183,11 @@ fn activation(name: &str, given: &[(&'static str, Value)]) -> Result<Activation,
         .zip(&values)
         .map(|(p, v)| {
             v.or(p.default).ok_or_else(|| {
-                wgact::Error::MissingParameter { op: info.name, name: p.name }.to_string()
+                wgact::Error::MissingParameter {
+                    op: info.name,
+                    name: p.name,
+                }
+                .to_string()
                     + &format!(" (--{})", flag_id(p.name))
             })
         })
@@ -184,7 +199,10 @@ fn activation(name: &str, given: &[(&'static str, Value)]) -> Result<Activation,
 
 /// `--list`: the op table.
 fn print_list() {
-    println!("{:<15} {:<12} {:<62} bound (ULP)", "op", "aliases", "parameters (default)");
+    println!(
+        "{:<15} {:<12} {:<62} bound (ULP)",
+        "op", "aliases", "parameters (default)"
+    );
     for op in Op::ALL {
         let info = op.info();
         let params: Vec<String> = info

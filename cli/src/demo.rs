@@ -20,7 +20,10 @@ pub fn run() -> wgact::Result<ExitCode> {
     show(&ctx, "sigmoid(x)", Activation::Sigmoid, &x)?;
     for (label, p) in [
         ("relu(x)", Relu::new()),
-        ("relu(x, negative_slope=0.5)", Relu::new().negative_slope(0.5)),
+        (
+            "relu(x, negative_slope=0.5)",
+            Relu::new().negative_slope(0.5),
+        ),
         ("relu(x, max_value=4)", Relu::new().max_value(4.0)),
         ("relu(x, threshold=2)", Relu::new().threshold(2.0)),
         (
@@ -44,7 +47,10 @@ pub fn run() -> wgact::Result<ExitCode> {
         let act = wgact::verify::sample(op);
         if matches!(
             act,
-            Activation::Sigmoid | Activation::Tanh | Activation::Relu { .. } | Activation::Softmax { .. }
+            Activation::Sigmoid
+                | Activation::Tanh
+                | Activation::Relu { .. }
+                | Activation::Softmax { .. }
         ) {
             continue;
         }

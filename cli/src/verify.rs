@@ -40,7 +40,12 @@ fn op_named(name: &str) -> Result<Op, String> {
 }
 
 pub fn run(a: Args) -> wgact::Result<ExitCode> {
-    let ops = match a.ops.iter().map(|n| op_named(n)).collect::<Result<Vec<_>, _>>() {
+    let ops = match a
+        .ops
+        .iter()
+        .map(|n| op_named(n))
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(o) if o.is_empty() => Op::ALL.to_vec(),
         Ok(o) => o,
         Err(msg) => {
@@ -107,7 +112,10 @@ fn exhaustive(ctx: &wgact::Context, op: Op) -> wgact::Result<ExitCode> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    println!("{act}: all 2^32 inputs in {:.0} s (bound {bound} ULP)", t.elapsed().as_secs_f64());
+    println!(
+        "{act}: all 2^32 inputs in {:.0} s (bound {bound} ULP)",
+        t.elapsed().as_secs_f64()
+    );
     let mut ok = true;
     for (what, s) in [("gpu", &gpu), ("fast cpu", &fast)] {
         println!(

@@ -177,22 +177,48 @@ fn apply_reaches_every_op_of_the_table() {
     check_apply_cases(&d, &input, &data, &shape, cases, &[]);
     // Non-default parameters, one per kind of flag.
     let cases: Vec<(Vec<&str>, Activation)> = vec![
-        (vec!["elu", "--alpha", "0.5"], Activation::Elu { alpha: 0.5 }),
-        (vec!["gelu", "--approximate"], Activation::Gelu { approximate: true }),
+        (
+            vec!["elu", "--alpha", "0.5"],
+            Activation::Elu { alpha: 0.5 },
+        ),
+        (
+            vec!["gelu", "--approximate"],
+            Activation::Gelu { approximate: true },
+        ),
         (vec!["glu", "--axis", "0"], Activation::Glu { axis: 0 }),
-        (vec!["log_softmax", "--axis", "-2"], Activation::LogSoftmax { axis: -2 }),
-        (vec!["sparsemax", "--axis", "1"], Activation::Sparsemax { axis: 1 }),
-        (vec!["swish", "--beta", "-1.5"], Activation::Silu { beta: -1.5 }),
-        (vec!["squareplus", "--b", "0"], Activation::Squareplus { b: 0.0 }),
+        (
+            vec!["log_softmax", "--axis", "-2"],
+            Activation::LogSoftmax { axis: -2 },
+        ),
+        (
+            vec!["sparsemax", "--axis", "1"],
+            Activation::Sparsemax { axis: 1 },
+        ),
+        (
+            vec!["swish", "--beta", "-1.5"],
+            Activation::Silu { beta: -1.5 },
+        ),
+        (
+            vec!["squareplus", "--b", "0"],
+            Activation::Squareplus { b: 0.0 },
+        ),
         (
             vec!["threshold", "--threshold", "-1.5", "--default-value", "7"],
-            Activation::Threshold { threshold: -1.5, default_value: 7.0 },
+            Activation::Threshold {
+                threshold: -1.5,
+                default_value: 7.0,
+            },
         ),
         (
             vec!["leaky_relu", "--negative-slope", "0.01"],
-            Activation::LeakyRelu { negative_slope: 0.01 },
+            Activation::LeakyRelu {
+                negative_slope: 0.01,
+            },
         ),
-        (vec!["hard_shrink", "--threshold", "1"], Activation::HardShrink { threshold: 1.0 }),
+        (
+            vec!["hard_shrink", "--threshold", "1"],
+            Activation::HardShrink { threshold: 1.0 },
+        ),
     ];
     check_apply_cases(&d, &input, &data, &shape, cases, &[]);
     // The table, printed.
@@ -200,7 +226,11 @@ fn apply_reaches_every_op_of_the_table() {
     assert!(out.status.success());
     let list = String::from_utf8_lossy(&out.stdout);
     for op in Op::ALL {
-        assert!(list.lines().any(|l| l.starts_with(op.name())), "--list lacks {}", op.name());
+        assert!(
+            list.lines().any(|l| l.starts_with(op.name())),
+            "--list lacks {}",
+            op.name()
+        );
     }
 }
 
@@ -266,16 +296,41 @@ fn bad_inputs_fail_cleanly_and_leave_no_output() {
             vec!["apply", "sigmoid", g, "-o", o, "--threshold", "1"],
             "does not apply to sigmoid",
         ),
-        (vec!["apply", "elu", g, "-o", o, "--b", "1"], "does not apply to elu"),
-        (vec!["apply", "elu", g, "-o", o, "--approximate"], "does not apply to elu"),
-        (vec!["apply", "threshold", g, "-o", o], "needs parameter threshold"),
+        (
+            vec!["apply", "elu", g, "-o", o, "--b", "1"],
+            "does not apply to elu",
+        ),
+        (
+            vec!["apply", "elu", g, "-o", o, "--approximate"],
+            "does not apply to elu",
+        ),
+        (
+            vec!["apply", "threshold", g, "-o", o],
+            "needs parameter threshold",
+        ),
         (
             vec!["apply", "threshold", g, "-o", o, "--threshold", "1"],
             "needs parameter default_value",
         ),
         (vec!["apply", "celu", g, "-o", o, "--alpha", "-1"], "alpha"),
-        (vec!["apply", "squareplus", g, "-o", o, "--b", "-4"], "must be finite and >= 0"),
-        (vec!["apply", "relu", g, "-o", o, "--alpha", "1", "--negative-slope", "2"], "twice"),
+        (
+            vec!["apply", "squareplus", g, "-o", o, "--b", "-4"],
+            "must be finite and >= 0",
+        ),
+        (
+            vec![
+                "apply",
+                "relu",
+                g,
+                "-o",
+                o,
+                "--alpha",
+                "1",
+                "--negative-slope",
+                "2",
+            ],
+            "twice",
+        ),
         (vec!["apply", "glu", odd, "-o", o], "odd length"),
     ];
     for (args, needle) in cases {
@@ -396,7 +451,10 @@ fn apply_streams_in_chunks() {
     let data = common::random(240, 32);
     npy::write_f32_atomic(&input, &data, &shape).unwrap();
     let cases: Vec<(Vec<&str>, Activation)> = vec![
-        (vec!["log_softmax", "--axis", "1"], Activation::LogSoftmax { axis: 1 }),
+        (
+            vec!["log_softmax", "--axis", "1"],
+            Activation::LogSoftmax { axis: 1 },
+        ),
         (vec!["sparsemax"], Activation::Sparsemax { axis: -1 }),
         (vec!["glu", "--axis", "1"], Activation::Glu { axis: 1 }),
         (vec!["glu", "--axis", "0"], Activation::Glu { axis: 0 }),

@@ -1,6 +1,9 @@
 // Keras celu(x, alpha): x for x >= 0, else alpha * (exp(x / alpha) - 1),
 // alpha > 0 (checked on the host). z = x / alpha is carried as the pair
-// (q, ql): rounding it would cost |z| ULP in exp.
+// (q, ql): rounding it would cost |z| ULP in exp. With alpha = m 2^k, z is
+// (x 2^-k) / m, so neither the division nor the exact residual sees an
+// extreme exponent (x 2^-k is exact unless |z| < 2^-126, where z's low bits
+// no longer matter).
 fn activate(x: f32) -> f32 {
     let b = bitcast<u32>(x);
     // NaN, x >= 0 (+inf included) and -0 pass through.
@@ -13,10 +16,13 @@ fn activate(x: f32) -> f32 {
     if (b == F32_NEG_INF_BITS || x * 0.0078125 < -alpha) {
         return -alpha;
     }
-    let q = x / alpha;
-    // The residual is exact, so q + ql is x / alpha whatever the division's
-    // error.
-    let ql = fma(-q, alpha, x) / alpha;
+    let fa = ef_frexp(alpha);
+    let xs = ef_scale(x, -fa.y);
+    let q = xs / fa.x;
+    // The residual xs - q m is exact (q m as a pair; xs - p.x by Sterbenz),
+    // so q + ql is z whatever the division's error.
+    let p = ef_two_prod(q, fa.x);
+    let ql = ((xs - p.x) - p.y) / fa.x;
     if (q > -0.34) {
         // alpha * expm1(z) = x + x * w with w = expm1(z) / z - 1: no
         // division of x by alpha survives, so tiny or subnormal z (large
@@ -34,6 +40,5 @@ fn activate(x: f32) -> f32 {
         return fma(x, zw, x);
     }
     let m = ef_expm1_hl(q, ql);
-    let p = ef_two_prod(alpha, m.x);
-    return p.x + (p.y + alpha * m.y);
+    return ef_mul(alpha, 0.0, m.x, m.y);
 }

@@ -1,5 +1,6 @@
 // Keras elu(x, alpha): x for x > 0, else alpha * (exp(x) - 1). expm1 is
-// carried as a pair and multiplied exactly, so the result is rounded once.
+// carried as a pair and multiplied exactly (ef_mul: alpha may be anywhere in
+// the f32 range), so the result is rounded once.
 fn activate(x: f32) -> f32 {
     let b = bitcast<u32>(x);
     if (is_nan_bits(b)) {
@@ -18,6 +19,5 @@ fn activate(x: f32) -> f32 {
         return -alpha;
     }
     let m = ef_expm1_hl(x, 0.0);
-    let p = ef_two_prod(alpha, m.x);
-    return p.x + (p.y + alpha * m.y);
+    return ef_mul(alpha, 0.0, m.x, m.y);
 }

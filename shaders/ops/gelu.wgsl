@@ -35,10 +35,17 @@ fn gelu_horner(rd: vec2<f32>, y: f32, c: vec2<f32>, up: bool) -> vec2<f32> {
     return vec2<f32>(fma(rd.x, y, select(c.x, c.y, up)), fma(rd.y, y, rd.x));
 }
 
+// r with its sign bit set: the result for x < 0, -0 where it rounds to 0
+// (the low parts of the pairs would otherwise turn -0 into +0).
+fn gelu_negative(r: f32) -> f32 {
+    return bitcast<f32>(bitcast<u32>(r) | F32_SIGN_MASK);
+}
+
 // M(a) as a pair, for 0 <= a <= 14.5.
 fn gelu_mills(a: f32) -> vec2<f32> {
-    // v = 4 / (a + 4) as a pair: a + 4 exactly (Fast2Sum), then the
-    // residual of the corrected quotient, whose error M would double.
+    // v = 4 / (a + 4) as a pair: a + 4 exactly (Fast2Sum), the corrected
+    // quotient, and its exact residual for the low part (M grows about as
+    // v^2, so a rounding of v would count twice).
     let d = a + 4.0;
     let dl = add_err(max(a, 4.0), min(a, 4.0), d);
     let vh = div2(4.0, 0.0, d, dl);
@@ -56,14 +63,13 @@ fn gelu_mills(a: f32) -> vec2<f32> {
     rd = gelu_horner(rd, y, GELU_C2, up);
     rd = gelu_horner(rd, y, GELU_C1, up);
     // H = c0 + y R as a pair, plus H'(y) vl for the low part of v.
-    let yr = y * rd.x;
-    let h = gf_two_sum(select(GELU_C0_HI.x, GELU_C0_HI.y, up), yr);
-    let hl = h.y + ((fma(y, rd.x, -yr) + select(GELU_C0_LO.x, GELU_C0_LO.y, up))
+    let yr = gf_two_prod(y, rd.x);
+    let h = gf_two_sum(select(GELU_C0_HI.x, GELU_C0_HI.y, up), yr.x);
+    let hl = h.y + ((yr.y + select(GELU_C0_LO.x, GELU_C0_LO.y, up))
         + fma(y, rd.y, rd.x) * vl);
     // M = H v / 4.
-    let mh = h.x * vh;
-    let ml = fma(h.x, vh, -mh) + (h.x * vl + hl * vh);
-    return vec2<f32>(0.25 * mh, 0.25 * ml);
+    let m = gf_two_prod(h.x, vh);
+    return 0.25 * vec2<f32>(m.x, m.y + (h.x * vl + hl * vh));
 }
 
 // x * Phi(x) for finite x.
@@ -74,24 +80,24 @@ fn gelu_erf(x: f32) -> f32 {
     let sq = gf_two_prod(a, a);
     let e = gf_exp_parts(-0.5 * sq.x, -0.5 * sq.y);
     let m = gelu_mills(a);
-    // Phi(-a) = (qh + ql) * 2^e.z.
-    let qh = m.x * e.x;
-    let ql = fma(m.x, e.x, -qh) + (m.x * e.y + m.y * e.x);
+    // Phi(-a) = (q.x + ql) * 2^e.z.
+    let q = gf_two_prod(m.x, e.x);
+    let ql = q.y + (m.x * e.y + m.y * e.x);
     if ((bitcast<u32>(x) & F32_SIGN_MASK) != 0u) {
         if (abs(x) >= 14.5) {
             return bitcast<f32>(F32_SIGN_MASK);
         }
-        // x Phi(-a), scaled last.
-        let yh = x * qh;
-        let yl = fma(x, qh, -yh) + x * ql;
-        return gf_scale(yh + yl, e.z);
+        // x Phi(-a), scaled last; negative, also where it rounds to 0.
+        let y = gf_two_prod(x, q.x);
+        return gelu_negative(gf_scale(y.x + (y.y + x * ql), e.z));
     }
     // x (1 - Phi(-a)), with 1 - Phi(-a) as a pair (Fast2Sum: Phi(-a) <= 0.5).
-    let sh = gf_scale(qh, e.z);
+    let sh = gf_scale(q.x, e.z);
     let sl = gf_scale(ql, e.z);
     let h = 1.0 - sh;
     let l = ((1.0 - h) - sh) - sl;
-    return fma(x, h, x * l);
+    let y = gf_two_prod(x, h);
+    return y.x + (y.y + x * l);
 }
 
 // x * sigmoid(u) for finite x.
@@ -119,9 +125,8 @@ fn gelu_tanh(x: f32) -> f32 {
         return bitcast<f32>(F32_SIGN_MASK);
     }
     // x exp(-u) / (1 + exp(-u)), the numerator's power of two applied last.
-    let nh = x * e.x;
-    let nl = fma(x, e.x, -nh) + x * e.y;
-    return gf_scale(div2(nh, nl, dh, dl), e.z);
+    let n = gf_two_prod(x, e.x);
+    return gelu_negative(gf_scale(div2(n.x, n.y + x * e.y, dh, dl), e.z));
 }
 
 fn activate(x: f32) -> f32 {
@@ -132,6 +137,14 @@ fn activate(x: f32) -> f32 {
         }
         // +inf -> inf, -inf -> -0.
         return select(x, bitcast<f32>(F32_SIGN_MASK), b == F32_NEG_INF_BITS);
+    }
+    // |x| < 2^-125: in both modes gelu(x) = x/2 + x^2 / sqrt(2 pi) + ..., and
+    // x/2 is a multiple of 2^-150, its bits those of x halved; at a tie the
+    // positive x^2 term rounds up (toward +inf). Also keeps -0.
+    let ab = b & F32_ABS_MASK;
+    if (ab < 0x01000000u) {
+        let neg = ab != b;
+        return bitcast<f32>((b & F32_SIGN_MASK) | ((ab + select(1u, 0u, neg)) >> 1u));
     }
     if (p_approximate() != 0.0) {
         return gelu_tanh(x);

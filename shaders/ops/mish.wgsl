@@ -1,7 +1,9 @@
 // Keras mish(x) = x * tanh(softplus(x)). With e = exp(x),
 // tanh(log(1 + e)) = e (e + 2) / (e (e + 2) + 2), and with e' = exp(-x),
 // (1 + 2e') / (1 + 2e' + 2e'^2): neither form cancels, and each is evaluated
-// with pairs, then one corrected division.
+// with pairs, then one corrected division. x enters as mx 2^kx (mx in
+// [1, 2)), so that x times the numerator is exact even for tiny x; scaling
+// the quotient by 2^kx rounds only when the result is subnormal.
 fn activate(x: f32) -> f32 {
     let b = bitcast<u32>(x);
     if (is_nan_bits(b) || (b & F32_ABS_MASK) == 0u || b == F32_INF_BITS) {
@@ -14,6 +16,8 @@ fn activate(x: f32) -> f32 {
     if (x > 20.0) {
         return x;
     }
+    let fx = ef_frexp(x);
+    let mx = fx.x;
     if (x > 0.0) {
         let p = ef_exp_parts(-x, 0.0);
         let eh = ef_scale(p.x, p.z);
@@ -24,8 +28,8 @@ fn activate(x: f32) -> f32 {
         let sq = ef_two_prod(eh, eh);
         let d = ef_two_sum(n.x, 2.0 * sq.x);
         let dl = d.y + (nl + 2.0 * (sq.y + 2.0 * eh * el));
-        let num = ef_two_prod(x, n.x);
-        return div2(num.x, num.y + x * nl, d.x, dl);
+        let num = ef_two_prod(mx, n.x);
+        return ef_scale(div2(num.x, num.y + mx * nl, d.x, dl), fx.y);
     }
     if (x >= -20.0) {
         let p = ef_exp_parts(x, 0.0);
@@ -37,8 +41,8 @@ fn activate(x: f32) -> f32 {
         let n = ef_two_prod(eh, t);
         let nl = n.y + (eh * tl + el * t);
         let d = ef_two_sum(n.x, 2.0);
-        let num = ef_two_prod(x, n.x);
-        return div2(num.x, num.y + x * nl, d.x, d.y + nl);
+        let num = ef_two_prod(mx, n.x);
+        return ef_scale(div2(num.x, num.y + mx * nl, d.x, d.y + nl), fx.y);
     }
     // x < -20: x exp(x) to within 2^-29 relative (the ratio is
     // e (1 - e/2 + ...)); x * p stays near |x|, so the one scaling by 2^n

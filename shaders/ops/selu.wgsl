@@ -17,13 +17,11 @@ fn activate(x: f32) -> f32 {
         if (b > SELU_MAX_BITS) {
             return bitcast<f32>(F32_INF_BITS);
         }
-        let p = ef_two_prod(SELU_SCALE_H, x);
-        return p.x + (p.y + SELU_SCALE_L * x);
+        return ef_mul(SELU_SCALE_H, SELU_SCALE_L, x, 0.0);
     }
     if (b == F32_NEG_INF_BITS) {
         return -SELU_SA_H;
     }
     let m = ef_expm1_hl(x, 0.0);
-    let p = ef_two_prod(SELU_SA_H, m.x);
-    return p.x + (p.y + (SELU_SA_H * m.y + SELU_SA_L * m.x));
+    return ef_mul(SELU_SA_H, SELU_SA_L, m.x, m.y);
 }

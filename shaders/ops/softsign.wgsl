@@ -13,8 +13,10 @@ fn activate(x: f32) -> f32 {
         return bitcast<f32>((b & F32_SIGN_MASK) | 0x3f800000u);
     }
     let a = bitcast<f32>(ab);
-    // 1 + |x| exactly as a pair (Fast2Sum), then one corrected division;
-    // -0 and subnormals come out as themselves.
+    // 1 + |x| exactly as a pair (Fast2Sum), then one corrected division
+    // (subnormals come out as themselves). The sign of x is set again, as
+    // the correction turns -0 into +0.
     let d = 1.0 + a;
-    return div2(x, 0.0, d, add_err(max(a, 1.0), min(a, 1.0), d));
+    let r = div2(x, 0.0, d, add_err(max(a, 1.0), min(a, 1.0), d));
+    return bitcast<f32>(bitcast<u32>(r) | (b & F32_SIGN_MASK));
 }

@@ -39,13 +39,14 @@ fn activate(x: f32) -> f32 {
     let xp = x * xs;
     let bp = (b * xs) * xs;
     // a = x'^2 + b' as a pair.
-    let sh = xp * xp;
-    let ah = sh + bp;
-    let al = add_err(max(sh, bp), min(sh, bp), ah) + fma(xp, xp, -sh);
-    // s = sqrt(a) as a pair: the residual of the device's sqrt (whatever
-    // its error) gives the rest to first order.
+    let sq = gf_two_prod(xp, xp);
+    let ah = sq.x + bp;
+    let al = add_err(max(sq.x, bp), min(sq.x, bp), ah) + sq.y;
+    // s = sqrt(a) as a pair: the exact residual of the device's sqrt
+    // (whatever its error) gives the rest to first order.
     let s0 = sqrt(ah);
-    let s1 = (fma(-s0, s0, ah) + al) / (2.0 * s0);
+    let r = gf_two_prod(s0, s0);
+    let s1 = (((ah - r.x) - r.y) + al) / (2.0 * s0);
     // s + |x'| as a pair (Fast2Sum on the larger first).
     let axp = abs(xp);
     let hi = s0 + axp;

@@ -26,24 +26,29 @@ fn activate(x: f32) -> f32 {
     let a = bitcast<f32>(ab);
     if (a < 1.0) {
         // x^2, P and x^3 as pairs; one rounding at the end.
-        let sh = x * x;
-        let sl = fma(x, x, -sh);
+        let s = gf_two_prod(x, x);
         var r = TANH_SHRINK_C7;
-        r = fma(r, sh, TANH_SHRINK_C6);
-        r = fma(r, sh, TANH_SHRINK_C5);
-        r = fma(r, sh, TANH_SHRINK_C4);
-        r = fma(r, sh, TANH_SHRINK_C3);
-        r = fma(r, sh, TANH_SHRINK_C2);
-        r = fma(r, sh, TANH_SHRINK_C1);
+        r = fma(r, s.x, TANH_SHRINK_C6);
+        r = fma(r, s.x, TANH_SHRINK_C5);
+        r = fma(r, s.x, TANH_SHRINK_C4);
+        r = fma(r, s.x, TANH_SHRINK_C3);
+        r = fma(r, s.x, TANH_SHRINK_C2);
+        r = fma(r, s.x, TANH_SHRINK_C1);
         // P = c0 + s r; |s r| < c0, so Fast2Sum applies.
-        let ph = sh * r;
-        let qh = TANH_SHRINK_C0_HI + ph;
-        let ql = add_err(TANH_SHRINK_C0_HI, ph, qh)
-            + ((fma(sh, r, -ph) + TANH_SHRINK_C0_LO) + sl * r);
-        let th = x * sh;
-        let tl = fma(x, sh, -th) + x * sl;
-        let rh = th * qh;
-        return rh + (fma(th, qh, -rh) + (th * ql + tl * qh));
+        let p = gf_two_prod(s.x, r);
+        let qh = TANH_SHRINK_C0_HI + p.x;
+        let ql = add_err(TANH_SHRINK_C0_HI, p.x, qh) + ((p.y + TANH_SHRINK_C0_LO) + s.y * r);
+        // x^3 P scaled by 2^40 below |x| = 2^-20, so that the low parts of
+        // the products stay normal while the result is; one rounding when
+        // scaling back.
+        let tiny = a < 0x1p-20f;
+        let xs = x * select(1.0, 0x1p40f, tiny);
+        let t = gf_two_prod(xs, s.x);
+        let tl = t.y + xs * s.y;
+        let u = gf_two_prod(t.x, qh);
+        let v = (u.x + (u.y + (t.x * ql + tl * qh))) * select(1.0, 0x1p-40f, tiny);
+        // The sign of x also where the result rounds to 0.
+        return bitcast<f32>(bitcast<u32>(v) | (b & F32_SIGN_MASK));
     }
     // a - 1 is exact. Past a = 16, 2e / (1 + e) is below an ULP of a - 1.
     let e = gf_exp_parts(-2.0 * min(a, 16.0), 0.0);
@@ -53,7 +58,8 @@ fn activate(x: f32) -> f32 {
     let dl = add_err(1.0, eh, dh) + el;
     // g = 2e / (1 + e) as a pair: the corrected quotient and its residual.
     let gh = div2(2.0 * eh, 2.0 * el, dh, dl);
-    let gl = (fma(-gh, dh, 2.0 * eh) + (2.0 * el - gh * dl)) / dh;
+    let p = gf_two_prod(gh, dh);
+    let gl = (((2.0 * eh - p.x) - p.y) + (2.0 * el - gh * dl)) / dh;
     let s = gf_two_sum(a - 1.0, gh);
     let r = s.x + (s.y + gl);
     return bitcast<f32>(bitcast<u32>(r) | (b & F32_SIGN_MASK));

@@ -11,8 +11,8 @@ mod texture;
 pub use texture::TEXTURE_FORMATS;
 pub(crate) use texture::TexturePipelines;
 
-use crate::bindcache::Key;
 use crate::activation::{Kind, MAX_PARAMS, Reduce};
+use crate::bindcache::Key;
 use crate::kernels::Kernel;
 use crate::{Activation, Context, Error, Relu, Result, Tensor};
 use wgpu::util::DeviceExt;

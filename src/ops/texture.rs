@@ -64,10 +64,8 @@ impl Context {
         if let Some(p) = map.get(&key) {
             return Ok(p.clone());
         }
-        let src = crate::kernels::texture_source(
-            act.op(),
-            wgsl_format(format).unwrap_or("rgba32float"),
-        );
+        let src =
+            crate::kernels::texture_source(act.op(), wgsl_format(format).unwrap_or("rgba32float"));
         let built = self.scoped(|| {
             let module = self
                 .device

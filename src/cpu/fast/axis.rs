@@ -113,7 +113,6 @@ fn softmax_impl<const F: bool>(src: &[f32], out: &mut [f32], len: usize) {
     }
 }
 
-
 /// `t = sum(exp(x - m)) - 1` for a row with max `m`, in f64: the entries
 /// equal to `m` contribute exactly 1 each and are counted, so a row whose
 /// other terms are tiny keeps them (log_softmax needs log1p(t)).
@@ -127,12 +126,20 @@ fn sum_minus_one<const F: bool>(x: &[f32], m: f32) -> f64 {
         for i in 0..LANES {
             let top = c[i] == m;
             at_max[i] += top as u32;
-            acc[i] += if top { 0.0 } else { exp_diff::<F>(c[i], m) as f64 };
+            acc[i] += if top {
+                0.0
+            } else {
+                exp_diff::<F>(c[i], m) as f64
+            };
         }
     }
     let mut t = acc.iter().sum::<f64>() - 1.0 + at_max.iter().map(|&c| c as f64).sum::<f64>();
     for &v in rest {
-        t += if v == m { 1.0 } else { exp_diff::<F>(v, m) as f64 };
+        t += if v == m {
+            1.0
+        } else {
+            exp_diff::<F>(v, m) as f64
+        };
     }
     t
 }
@@ -198,7 +205,11 @@ fn glu_impl<const F: bool>(a: &[f32], b: &[f32], out: &mut [f32]) {
         *o = if b < -64.0 {
             // sigmoid(b) > 0 above -inf, even where exp underflows.
             let e = (b as f64).exp();
-            let e = if e == 0.0 && b > f32::NEG_INFINITY { f64::MIN_POSITIVE } else { e };
+            let e = if e == 0.0 && b > f32::NEG_INFINITY {
+                f64::MIN_POSITIVE
+            } else {
+                e
+            };
             (a as f64 * e) as f32
         } else {
             // a * num / (1 + e) with the product and 1 + e as exact pairs.

@@ -50,9 +50,8 @@ fn div1<const F: bool>(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
     q + (fma1::<F>(-q, dh, nh) + (nl - q * dl)) / dh
 }
 
-/// `exp(r) - 1` for |r| <= 0.37 as a pair: Taylor to degree 8, and the
-/// rounding error of the last step (`r - h` is exact: h is within a factor
-/// 1.2 of r).
+/// `exp(r) - 1` for |r| <= 0.37 as a pair: Taylor to degree 8, the last step
+/// `r + s r` carried exactly (Fast2Sum: |s r| <= 0.2 |r|).
 #[inline(always)]
 fn expm1_pair<const F: bool>(r: f32) -> (f32, f32) {
     let mut q = 2.480_158_7e-5;
@@ -66,9 +65,9 @@ fn expm1_pair<const F: bool>(r: f32) -> (f32, f32) {
     ] {
         q = fma::<F>(q, r, c);
     }
-    let s = q * r;
-    let h = fma::<F>(s, r, r);
-    (h, fma1::<F>(s, r, r - h))
+    let (p, pe) = two_prod::<F>(q * r, r);
+    let h = r + p;
+    (h, add_err(r, p, h) + pe)
 }
 
 /// `exp(dh + dl) = (ph + pl) * 2^n` with ph in [0.7, 1.42], for
@@ -144,15 +143,17 @@ fn gelu_erf<const F: bool>(x: f32) -> f32 {
     let (mh, ml) = gelu_mills::<F>(a);
     let (qh, qe) = two_prod::<F>(mh, ph);
     let ql = qe + (mh * pl + ml * ph);
-    // x < 0: x Phi(-|x|), below half the smallest subnormal past 14.5.
+    // x < 0: x Phi(-|x|), -0 where it rounds to 0 (also past 14.5, where it
+    // is below half the smallest subnormal).
     let (yh, ye) = two_prod::<F>(x, qh);
-    let neg = scale(yh + (ye + x * ql), n);
+    let neg = -scale(yh + (ye + x * ql), n).abs();
     let neg = if x <= -14.5 { -0.0 } else { neg };
     // x >= 0: x (1 - Phi(-x)), which rounds to x past 14.5.
     let (sh, sl) = (scale(qh, n), scale(ql, n));
     let h = 1.0 - sh;
     let l = ((1.0 - h) - sh) - sl;
-    let pos = fma1::<F>(x, h, x * l);
+    let (yh, ye) = two_prod::<F>(x, h);
+    let pos = yh + (ye + x * l);
     let pos = if x >= 14.5 { x } else { pos };
     if x.is_nan() {
         x
@@ -182,10 +183,11 @@ fn gelu_tanh<const F: bool>(x: f32) -> f32 {
     // x >= 0: x / (1 + exp(-u)), which is x past 11.25.
     let pos = div1::<F>(x, 0.0, dh, dl);
     let pos = if x >= 11.25 { x } else { pos };
-    // x < 0: x exp(-u) / (1 + exp(-u)), the power of two applied last; past
-    // 11.25 it is below half the smallest subnormal.
+    // x < 0: x exp(-u) / (1 + exp(-u)), the power of two applied last; -0
+    // where it rounds to 0 (also past 11.25, where it is below half the
+    // smallest subnormal).
     let (nh, ne) = two_prod::<F>(x, ph);
-    let neg = scale(div1::<F>(nh, ne + x * pl, dh, dl), n);
+    let neg = -scale(div1::<F>(nh, ne + x * pl, dh, dl), n).abs();
     let neg = if x <= -11.25 { -0.0 } else { neg };
     if x.is_nan() {
         x
@@ -200,11 +202,17 @@ fn gelu_tanh<const F: bool>(x: f32) -> f32 {
 /// `approximate` `x * sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3))`.
 #[inline(always)]
 pub(crate) fn gelu<const F: bool>(x: f32, approximate: bool) -> f32 {
-    if approximate {
+    let r = if approximate {
         gelu_tanh::<F>(x)
     } else {
         gelu_erf::<F>(x)
-    }
+    };
+    // |x| < 2^-125: x/2 + x^2 / sqrt(2 pi) in both modes, x/2 a multiple of
+    // 2^-150: the bits of x halved, a tie rounding up (toward +inf).
+    let b = x.to_bits();
+    let ab = b & 0x7fff_ffff;
+    let tiny = f32::from_bits((b & 0x8000_0000) | ((ab + (ab == b) as u32) >> 1));
+    if ab < 0x0100_0000 { tiny } else { r }
 }
 
 /// `(x - tanh(x)) / x^3` for `s = x^2` in [0, 1]: c0 (1/3) as a pair, then
@@ -235,12 +243,17 @@ pub(crate) fn tanh_shrink<const F: bool>(x: f32) -> f32 {
     }
     let ph = sh * r;
     let qh = TANH_SHRINK_C0_HI + ph;
-    let ql = add_err(TANH_SHRINK_C0_HI, ph, qh)
-        + ((fma1::<F>(sh, r, -ph) + TANH_SHRINK_C0_LO) + sl * r);
-    let (th, te) = two_prod::<F>(xs, sh);
-    let tl = te + xs * sl;
+    let ql =
+        add_err(TANH_SHRINK_C0_HI, ph, qh) + ((fma1::<F>(sh, r, -ph) + TANH_SHRINK_C0_LO) + sl * r);
+    // x^3 P scaled by 2^40 below |x| = 2^-20, so that the low parts of the
+    // products stay normal while the result is.
+    let tiny = a < pow2i(-20);
+    let xt = if tiny { xs * pow2i(40) } else { xs };
+    let (th, te) = two_prod::<F>(xt, sh);
+    let tl = te + xt * sl;
     let (rh, re) = two_prod::<F>(th, qh);
-    let small = rh + (re + (th * ql + tl * qh));
+    let small = (rh + (re + (th * ql + tl * qh))) * if tiny { pow2i(-40) } else { 1.0 };
+    let small = small.copysign(x);
     // |x| >= 1: a - 1 is exact; g = 2e / (1 + e) as a pair.
     let (ph, pl, n) = exp_parts::<F>(-2.0 * a.clamp(1.0, 16.0), 0.0);
     let (eh, el) = (scale(ph, n), scale(pl, n));
@@ -266,8 +279,13 @@ pub(crate) fn tanh_shrink<const F: bool>(x: f32) -> f32 {
 pub(crate) fn softsign<const F: bool>(x: f32) -> f32 {
     let a = x.abs();
     let d = 1.0 + a;
-    let r = div1::<F>(x, 0.0, d, add_err(a.max(1.0), a.min(1.0), d));
-    if a >= 33_554_432.0 { 1f32.copysign(x) } else { r }
+    // The sign restored: the correction turns -0 into +0.
+    let r = div1::<F>(x, 0.0, d, add_err(a.max(1.0), a.min(1.0), d)).copysign(x);
+    if a >= 33_554_432.0 {
+        1f32.copysign(x)
+    } else {
+        r
+    }
 }
 
 /// `(x + sqrt(x^2 + b)) / 2` for `b >= 0`, as in `shaders/ops/squareplus.wgsl`:

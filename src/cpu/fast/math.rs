@@ -128,4 +128,3 @@ pub(crate) fn tanh_impl<const F: bool>(x: f32) -> f32 {
         sign * v
     }
 }
-

@@ -60,11 +60,7 @@ pub fn sparsemax(row: &[f32], out: &mut [f32]) {
         return;
     }
     // Shifted by the max, so the large entries subtract exactly.
-    let mut z: Vec<f64> = r
-        .iter()
-        .filter(|v| v.is_finite())
-        .map(|v| v - m)
-        .collect();
+    let mut z: Vec<f64> = r.iter().filter(|v| v.is_finite()).map(|v| v - m).collect();
     z.sort_by(|a, b| b.total_cmp(a));
     // The support is the largest k with 1 + k z_k > sum_{j <= k} z_j.
     let (mut sum, mut tau) = (0.0, z[0] - 1.0);
@@ -95,6 +91,10 @@ pub fn glu(a: f32, b: f32) -> f32 {
     let b = b as f64;
     // exp of a non-positive argument only.
     let e = (-b.abs()).exp();
-    let s = if b >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+    let s = if b >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
     (a as f64 * if b.is_nan() { b } else { s }) as f32
 }
