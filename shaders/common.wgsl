@@ -44,14 +44,16 @@ fn pow2i(k: i32) -> f32 {
 // it is not (a * b rounds before c is added: measured). So exact products
 // come from Dekker's algorithm with Veltkamp's split, never from fma.
 
-// a = hi + lo exactly, hi with 12 significant bits (|a| < 2^115).
+// a = hi + lo exactly, hi with 12 significant bits: the low 12 bits of the
+// significand masked off (Veltkamp's `c - (c - a)` with c = 4097 a would do
+// it too, but a compiler that contracts 4097 a - a into an fma breaks it,
+// and 4097 a overflows past 2^115).
 fn split(a: f32) -> vec2<f32> {
-    let c = 4097.0 * a;
-    let hi = c - (c - a);
+    let hi = bitcast<f32>(bitcast<u32>(a) & 0xfffff000u);
     return vec2<f32>(hi, a - hi);
 }
 
-// a * b = p + e exactly (|a|, |b| < 2^100 and a * b far from underflow).
+// a * b = p + e exactly, for a * b well inside the normal range (Dekker).
 fn two_prod(a: f32, b: f32) -> vec2<f32> {
     let p = a * b;
     let sa = split(a);
@@ -64,7 +66,7 @@ fn two_prod(a: f32, b: f32) -> vec2<f32> {
 // dh, to within about half an ULP whatever the device's division does (WGSL
 // allows 2.5 ULP; several drivers compute a * (1 / b)): one correction step
 // with the residual nh - q dh, formed exactly with two_prod. Operands past
-// 2^100 are scaled by 2^-64 first (exactly), so the split cannot overflow.
+// 1e30 are scaled by 2^-64 first (exactly), so q * dh cannot overflow.
 fn div2(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
     let big_d = abs(dh) >= 1.0e30;
     let sd = select(1.0, 5.42101086e-20, big_d);
@@ -85,8 +87,10 @@ fn div(a: f32, b: f32) -> f32 {
 }
 
 // The rounding error of c + e for |e| <= |c| (Fast2Sum): c + e = fl(c + e) + err.
+// Written (c - sum) + e: Mesa's compiler treats float ops as reassociable
+// and folds the textbook e - (sum - c) to 0 (measured), but leaves this form.
 fn add_err(c: f32, e: f32, sum: f32) -> f32 {
-    return e - (sum - c);
+    return (c - sum) + e;
 }
 
 // exp(r) - 1 for |r| <= 0.7 (Taylor to degree 11: truncation below 2^-30

@@ -16,8 +16,11 @@
 //   ef_scale(v, n) -> f32            v * 2^n (n an integer-valued f32), one
 //                                    rounding when the result is subnormal.
 //   ef_two_sum(a, b) -> vec2<f32>    a + b as an exact pair (any order).
-//   ef_two_prod(a, b) -> vec2<f32>   a * b as an exact pair, |a|, |b| < 2^100,
-//                                    |a b| far from underflow.
+//   ef_two_prod(a, b) -> vec2<f32>   a * b as an exact pair, a b finite and far
+//                                    from underflow.
+//   ef_split(a) -> vec2<f32>         a = hi + lo, 12 significant bits each.
+//   ef_div2(nh, nl, dh, dl) -> f32   (nh + nl) / (dh + dl), corrected; moderate
+//                                    operands (see below).
 //   ef_frexp(a) -> vec2<f32>         a = m 2^k as (m, k), |m| in [1, 2) (m = a
 //                                    for a = +-0), for finite a.
 //   ef_mul(ah, al, bh, bl) -> f32    (ah + al) (bh + bl) rounded once (twice
@@ -28,8 +31,10 @@
 // rounding error of intermediate results keeps each op to one final rounding.
 // WGSL's fma need not be fused (Mesa's llvmpipe and lavapipe round the
 // product first), so fma appears only as a plain multiply-add; exact products
-// come from Dekker's two_prod (common.wgsl), whose splits must neither
-// overflow nor underflow: operands of any size go through ef_frexp first.
+// come from Dekker's algorithm (ef_two_prod), whose partial products must
+// neither overflow nor underflow: operands of any size go through ef_frexp
+// first. Error-free sums are written as (c - s) + e, never as e - (s - c):
+// see ef_add_err.
 
 // ln(2) split again below LN2_LO (common.wgsl): Cody–Waite reduction for
 // arguments up to 1000 stays exact to 2^-40.
@@ -38,17 +43,55 @@ const EF_LN2_LO2: f32 = 1.646595e-12;
 const EF_LN2_H: f32 = 0.6931472;
 const EF_LN2_L: f32 = -1.9046542e-9;
 
-// a + b = s + err exactly, whichever is larger (2Sum).
-fn ef_two_sum(a: f32, b: f32) -> vec2<f32> {
-    let s = a + b;
-    let bb = s - a;
-    return vec2<f32>(s, (a - (s - bb)) + (b - bb));
+// The rounding error of s = c + e for |e| <= |c| (Fast2Sum), written as
+// (c - s) + e: Mesa's NIR rewrites (c + e) - c to e for any float op not
+// marked exact (and WGSL cannot mark one), which turns the textbook
+// e - (s - c) into 0; it has no rule for c - (c + e). With c a literal
+// both forms fold (constants are reassociated), so sums with a literal go
+// through ef_two_sum, whose operands the compiler cannot see.
+fn ef_add_err(c: f32, e: f32, s: f32) -> f32 {
+    return (c - s) + e;
 }
 
-// a * b = p + err exactly, for |a|, |b| < 2^100 and |a b| far from
-// underflow (Dekker; below, the error is off by a few 2^-150).
+// a + b = s + err exactly, whichever is larger: Fast2Sum on the operands
+// ordered by magnitude (2Sum's s - a is just what NIR folds away).
+fn ef_two_sum(a: f32, b: f32) -> vec2<f32> {
+    let big = abs(a) >= abs(b);
+    let hi = select(b, a, big);
+    let lo = select(a, b, big);
+    let s = hi + lo;
+    return vec2<f32>(s, ef_add_err(hi, lo, s));
+}
+
+// a = hi + lo exactly, each with at most 12 significant bits, by masking
+// the low 12 bits of the significand. Unlike Veltkamp's c - (c - a) with
+// c = 4097 a, it cannot overflow, and no compiler can rewrite it: on Mesa's
+// lavapipe, Veltkamp's split was measured to come out as (a, 0) in some
+// contexts (NIR treats float ops as reassociable).
+fn ef_split(a: f32) -> vec2<f32> {
+    let hi = bitcast<f32>(bitcast<u32>(a) & 0xfffff000u);
+    return vec2<f32>(hi, a - hi);
+}
+
+// a * b = p + err exactly (Dekker), for finite a, b with a b finite and far
+// from underflow (below, the error is off by a few 2^-150).
 fn ef_two_prod(a: f32, b: f32) -> vec2<f32> {
-    return two_prod(a, b);
+    let p = a * b;
+    let sa = ef_split(a);
+    let sb = ef_split(b);
+    let e = ((sa.x * sb.x - p) + sa.x * sb.y + sa.y * sb.x) + sa.y * sb.y;
+    return vec2<f32>(p, e);
+}
+
+// (nh + nl) / (dh + dl), nl and dl the low parts of pairs, to within about
+// half an ULP whatever the device's division: one correction with the exact
+// residual nh - q dh. For |dh| in [2^-60, 2^60] and a quotient far from
+// overflow and underflow (the exp-family callers stay within [2^-45, 8]).
+fn ef_div2(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
+    let q = nh / dh;
+    let p = ef_two_prod(q, dh);
+    let r = ((nh - p.x) - p.y) + (nl - q * dl);
+    return q + r / dh;
 }
 
 // a = m 2^k as (m, k), |m| in [1, 2), for finite a; +-0 gives (a, -191).
@@ -69,7 +112,7 @@ fn ef_frexp(a: f32) -> vec2<f32> {
 fn ef_mul(ah: f32, al: f32, bh: f32, bl: f32) -> f32 {
     let fa = ef_frexp(ah);
     let fb = ef_frexp(bh);
-    let p = two_prod(fa.x, fb.x);
+    let p = ef_two_prod(fa.x, fb.x);
     let t = fa.x * ef_scale(bl, -fb.y) + ef_scale(al, -fa.y) * fb.x;
     return ef_scale(p.x + (p.y + t), fa.y + fb.y);
 }
@@ -96,10 +139,10 @@ fn ef_expm1_poly_hl(r: f32) -> vec2<f32> {
     q = fma(q, r, 4.1666668e-2);
     q = fma(q, r, 0.16666667);
     q = fma(q, r, 0.5);
-    // r + (q r) r: |q r| <= 0.2, so the sum is ordered for add_err.
+    // r + (q r) r: |q r| <= 0.2, so the sum is ordered for ef_add_err.
     let t = ef_two_prod(q * r, r);
     let h = r + t.x;
-    return vec2<f32>(h, add_err(r, t.x, h) + t.y);
+    return vec2<f32>(h, ef_add_err(r, t.x, h) + t.y);
 }
 
 // exp(dh + dl) = 2^r.z (1 + r.x + r.y), |r.x| <= 0.42, for |dh| <= 1000 and
@@ -123,8 +166,8 @@ fn ef_exp_red(dh: f32, dl: f32) -> vec3<f32> {
 // range keep their precision.
 fn ef_exp_parts(dh: f32, dl: f32) -> vec3<f32> {
     let m = ef_exp_red(dh, dl);
-    let ph = 1.0 + m.x;
-    return vec3<f32>(ph, add_err(1.0, m.x, ph) + m.y, m.z);
+    let ph = ef_two_sum(1.0, m.x);
+    return vec3<f32>(ph.x, ph.y + m.y, m.z);
 }
 
 // exp(x) for finite x <= 88.72283 (the caller handles larger x and +-inf):
@@ -142,12 +185,12 @@ fn ef_expm1_hl(xh: f32, xl: f32) -> vec2<f32> {
     let low = xh < -80.0;
     let m = ef_exp_red(select(xh, -80.0, low), select(xl, 0.0, low));
     let t = pow2i(i32(m.z));
-    // t <= 1, so -1 + t is ordered; |t m| <= 0.42 t <= |t - 1| for n < 0.
-    let c = t - 1.0;
-    let cl = add_err(-1.0, t, c);
+    // |t m| <= 0.42 t <= |t - 1| for n < 0 (and t - 1 = 0 for n = 0), so
+    // the second sum is ordered.
+    let c = ef_two_sum(t, -1.0);
     let a = t * m.x;
-    let h = c + a;
-    return vec2<f32>(h, add_err(c, a, h) + (cl + t * m.y));
+    let h = c.x + a;
+    return vec2<f32>(h, ef_add_err(c.x, a, h) + (c.y + t * m.y));
 }
 
 // log(1 + xh + xl) as a pair, for xh in [0, 1] and |xl| <= ulp(xh).
@@ -160,12 +203,13 @@ fn ef_log1p_hl(xh: f32, xl: f32) -> vec2<f32> {
     let k = select(0.0, 1.0, big);
     let u = select(xh, (xh - 1.0) * 0.5, big);
     let ul = select(xl, xl * 0.5, big);
-    let d = 2.0 + u;
-    let dl = add_err(2.0, u, d) + ul;
+    let dp = ef_two_sum(2.0, u);
+    let d = dp.x;
+    let dl = dp.y + ul;
     let s = u / d;
     // The residual u - s d is exact (s d as a pair; u - p.x by Sterbenz), so
     // sl corrects s to the pair's quotient whatever the division's error.
-    let p = two_prod(s, d);
+    let p = ef_two_prod(s, d);
     let sl = (((u - p.x) - p.y) + (ul - s * dl)) / d;
     let s2 = s * s;
     var q = 9.090909e-2;
@@ -176,7 +220,7 @@ fn ef_log1p_hl(xh: f32, xl: f32) -> vec2<f32> {
     // 2 atanh(s) = 2s + 2s s^2 q; k ln2 + 2s is an exact pair (|2s| < ln2).
     let t = 2.0 * s;
     let h = k * EF_LN2_H + t;
-    let l = add_err(k * EF_LN2_H, t, h) + (k * EF_LN2_L + (2.0 * sl + t * (s2 * q)));
+    let l = ef_add_err(k * EF_LN2_H, t, h) + (k * EF_LN2_L + (2.0 * sl + t * (s2 * q)));
     return vec2<f32>(h, l);
 }
 

@@ -1,26 +1,18 @@
+// Keras exponential(x) = exp(x): one rounding, subnormal results included.
+// The largest x whose exp is finite in f32 (88.72283).
+const EXPONENTIAL_MAX_BITS: u32 = 0x42b17217u;
+
 fn activate(x: f32) -> f32 {
-    if (x < 1.0) {
-        return add_err(1.0, x, 1.0 + x);
+    let b = bitcast<u32>(x);
+    if (is_nan_bits(b)) {
+        return x;
     }
-    if (x < 2.0) {
-        return split(x).y;
+    if (b == F32_NEG_INF_BITS) {
+        return 0.0;
     }
-    if (x < 3.0) {
-        return two_prod(x, x).y;
+    // Overflow (+inf included) decided by bits, never left to the arithmetic.
+    if ((b & F32_SIGN_MASK) == 0u && b > EXPONENTIAL_MAX_BITS) {
+        return bitcast<f32>(F32_INF_BITS);
     }
-    if (x < 4.0) {
-        let p = x * x;
-        return x * x - p;
-    }
-    if (x < 5.0) {
-        return fma(x, x, -(x * x));
-    }
-    if (x < 6.0) {
-        return ef_two_sum(x, x * 1e-9).y;
-    }
-    if (x < 7.0) {
-        let c = 4097.0 * x;
-        return c - (c - x);
-    }
-    return ef_mul(x, 0.0, x, 0.0);
+    return ef_exp(x);
 }

@@ -29,20 +29,21 @@ fn activate(x: f32) -> f32 {
         let d = ef_two_sum(n.x, 2.0 * sq.x);
         let dl = d.y + (nl + 2.0 * (sq.y + 2.0 * eh * el));
         let num = ef_two_prod(mx, n.x);
-        return ef_scale(div2(num.x, num.y + mx * nl, d.x, dl), fx.y);
+        return ef_scale(ef_div2(num.x, num.y + mx * nl, d.x, dl), fx.y);
     }
     if (x >= -20.0) {
         let p = ef_exp_parts(x, 0.0);
         let eh = ef_scale(p.x, p.z);
         let el = ef_scale(p.y, p.z);
         // n = e (e + 2), d = n + 2.
-        let t = 2.0 + eh;
-        let tl = add_err(2.0, eh, t) + el;
+        let tp = ef_two_sum(2.0, eh);
+        let t = tp.x;
+        let tl = tp.y + el;
         let n = ef_two_prod(eh, t);
         let nl = n.y + (eh * tl + el * t);
         let d = ef_two_sum(n.x, 2.0);
         let num = ef_two_prod(mx, n.x);
-        return ef_scale(div2(num.x, num.y + mx * nl, d.x, d.y + nl), fx.y);
+        return ef_scale(ef_div2(num.x, num.y + mx * nl, d.x, d.y + nl), fx.y);
     }
     // x < -20: x exp(x) to within 2^-29 relative (the ratio is
     // e (1 - e/2 + ...)); x * p stays near |x|, so the one scaling by 2^n

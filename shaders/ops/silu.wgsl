@@ -40,8 +40,8 @@ fn activate(x: f32) -> f32 {
         }
         let p = ef_exp_parts(-z.x, -z.y);
         let eh = ef_scale(p.x, p.z);
-        let d = 1.0 + eh;
-        let v = div2(mx, 0.0, d, add_err(1.0, eh, d) + ef_scale(p.y, p.z));
+        let d = ef_two_sum(1.0, eh);
+        let v = ef_div2(mx, 0.0, d.x, d.y + ef_scale(p.y, p.z));
         return ef_scale(v, fx.y);
     }
     let p = ef_exp_parts(z.x, z.y);
@@ -50,8 +50,8 @@ fn activate(x: f32) -> f32 {
         let eh = ef_scale(p.x, p.z);
         let el = ef_scale(p.y, p.z);
         let n = ef_two_prod(mx, eh);
-        let d = 1.0 + eh;
-        let v = div2(n.x, n.y + mx * el, d, add_err(1.0, eh, d) + el);
+        let d = ef_two_sum(1.0, eh);
+        let v = ef_div2(n.x, n.y + mx * el, d.x, d.y + el);
         return ef_scale(v, fx.y);
     }
     // z < -30: x exp(z) to within 2^-43, possibly far below the normal range:
