@@ -39,10 +39,15 @@ fn combine(a: f32, b: f32) -> f32 {
     }
     // a * num / (1 + e), e = exp(-|b|), num = 1 or e: the product and 1 + e
     // carried as exact pairs into one corrected division (rounding
-    // sigmoid(b) first would add its error to the product's).
+    // sigmoid(b) first would add its error to the product's). A tiny `a` is
+    // scaled up by 2^64 first, so the product's error term does not
+    // underflow; scaling back is exact unless the result is subnormal.
+    let tiny = abs(a) < 1.0e-30;
+    let sa = select(a, a * 1.84467441e19, tiny);
     let e = exp_hl(-abs(b), 0.0);
     let num = select(1.0, e, b < 0.0);
-    let p = a * num;
+    let p = two_prod(sa, num);
     let d = 1.0 + e;
-    return div2(p, fma(a, num, -p), d, add_err(1.0, e, d));
+    let r = div2(p.x, p.y, d, add_err(1.0, e, d));
+    return select(r, r * 5.42101086e-20, tiny);
 }
