@@ -1,7 +1,10 @@
 // Helpers of the gelu-family ops (gelu, tanh_shrink, softsign, squareplus);
 // any op may call them. Every name starts `gf_`.
 //
+//   gf_fence(v) -> f32                 v, opaque to the compiler's algebra.
 //   gf_two_sum(a, b) -> vec2<f32>      a + b = s + err exactly (any order).
+//   gf_add_err(c, e, s) -> f32         the rounding error of s = c + e for
+//                                      |e| <= |c| (Fast2Sum).
 //   gf_two_prod(a, b) -> vec2<f32>     a * b = p + err exactly (unless err
 //                                      underflows), without fma.
 //   gf_exp_parts(dh, dl) -> vec3<f32>  exp(dh + dl) = (r.x + r.y) * 2^r.z, r.x
@@ -13,11 +16,35 @@
 // A pair (hi, lo) stands for the unevaluated sum hi + lo: carrying rounding
 // errors keeps each op close to one final rounding.
 
+// v itself, in a form no algebraic rewrite can see through. WGSL cannot
+// mark a float op exact, and Mesa's NIR (lavapipe, llvmpipe, and the other
+// Mesa drivers) treats every unmarked one as reassociable (measured):
+// - it rewrites (a + b) - a to b and 1 - (1 + e) to -e, so the textbook
+//   error terms (2Sum, Fast2Sum) come out as 0;
+// - it moves a constant added to a sum into that sum's own chain, so a
+//   small constant added to the error term of a product lands next to a
+//   large partial product inside it and is rounded away.
+// The fence flips the sign only of one NaN bit pattern, which no arithmetic
+// here yields, but the compiler cannot know that, and integer ops hide the
+// value from every float rewrite (a select(v, 0.0, ...) fence did not: NIR
+// pushes an add with a constant into a select with a constant arm). So error
+// terms are computed from fenced sums, and fenced themselves before they
+// join other sums.
+fn gf_fence(v: f32) -> f32 {
+    let b = bitcast<u32>(v);
+    return bitcast<f32>(b ^ (u32(b == 0x7fc0deadu) << 31u));
+}
+
 // a + b = s + err exactly, whichever is larger (2Sum).
 fn gf_two_sum(a: f32, b: f32) -> vec2<f32> {
-    let s = a + b;
-    let bb = s - a;
-    return vec2<f32>(s, (a - (s - bb)) + (b - bb));
+    let s = gf_fence(a + b);
+    let bb = gf_fence(s - a);
+    return vec2<f32>(s, gf_fence((a - (s - bb)) + (b - bb)));
+}
+
+// The rounding error of s = c + e for |e| <= |c| (Fast2Sum).
+fn gf_add_err(c: f32, e: f32, s: f32) -> f32 {
+    return gf_fence(e - (gf_fence(s) - c));
 }
 
 // x with the low 12 bits of its significand cleared: x and x - gf_hi12(x)
@@ -38,7 +65,7 @@ fn gf_two_prod(a: f32, b: f32) -> vec2<f32> {
     let al = a - ah;
     let bh = gf_hi12(b);
     let bl = b - bh;
-    return vec2<f32>(p, (((ah * bh - p) + ah * bl) + al * bh) + al * bl);
+    return vec2<f32>(p, gf_fence((((ah * bh - p) + ah * bl) + al * bh) + al * bl));
 }
 
 // exp(r) - 1 for |r| <= 0.37 as a pair: Taylor to degree 8 (the rest is
@@ -54,7 +81,7 @@ fn gf_expm1(r: f32) -> vec2<f32> {
     // |s r| <= 0.2 |r|, so Fast2Sum applies.
     let p = gf_two_prod(q * r, r);
     let h = r + p.x;
-    return vec2<f32>(h, add_err(r, p.x, h) + p.y);
+    return vec2<f32>(h, gf_add_err(r, p.x, h) + p.y);
 }
 
 // exp(dh + dl) as (r.x + r.y) * 2^r.z, good to about 2^-29 relative. The
@@ -68,7 +95,7 @@ fn gf_exp_parts(dh: f32, dl: f32) -> vec3<f32> {
     let m = gf_expm1(r.x);
     let ph = 1.0 + m.x;
     // exp(r.x + r.y) = (1 + m) (1 + r.y), to within r.y^2 < 2^-48.
-    let pl = add_err(1.0, m.x, ph) + m.y + ph * r.y;
+    let pl = gf_add_err(1.0, m.x, ph) + m.y + ph * r.y;
     return vec3<f32>(ph, pl, n);
 }
 

@@ -47,7 +47,7 @@ fn gelu_mills(a: f32) -> vec2<f32> {
     // quotient, and its exact residual for the low part (M grows about as
     // v^2, so a rounding of v would count twice).
     let d = a + 4.0;
-    let dl = add_err(max(a, 4.0), min(a, 4.0), d);
+    let dl = gf_add_err(max(a, 4.0), min(a, 4.0), d);
     let vh = div2(4.0, 0.0, d, dl);
     let p = gf_two_prod(vh, d);
     let vl = (((4.0 - p.x) - p.y) - vh * dl) / d;
@@ -91,10 +91,11 @@ fn gelu_erf(x: f32) -> f32 {
         let y = gf_two_prod(x, q.x);
         return gelu_negative(gf_scale(y.x + (y.y + x * ql), e.z));
     }
-    // x (1 - Phi(-a)), with 1 - Phi(-a) as a pair (Fast2Sum: Phi(-a) <= 0.5).
+    // x (1 - Phi(-a)), with 1 - Phi(-a) as a pair (Fast2Sum: Phi(-a) <= 0.5;
+    // h fenced, or 1 - (1 - sh) folds to sh).
     let sh = gf_scale(q.x, e.z);
     let sl = gf_scale(ql, e.z);
-    let h = 1.0 - sh;
+    let h = gf_fence(1.0 - sh);
     let l = ((1.0 - h) - sh) - sl;
     let y = gf_two_prod(x, h);
     return y.x + (y.y + x * l);
@@ -117,7 +118,7 @@ fn gelu_tanh(x: f32) -> f32 {
     // 1 + exp(-u) as a pair.
     let eh = gf_scale(e.x, e.z);
     let dh = 1.0 + eh;
-    let dl = add_err(1.0, eh, dh) + gf_scale(e.y, e.z);
+    let dl = gf_add_err(1.0, eh, dh) + gf_scale(e.y, e.z);
     if ((bitcast<u32>(x) & F32_SIGN_MASK) == 0u) {
         return div2(x, 0.0, dh, dl);
     }

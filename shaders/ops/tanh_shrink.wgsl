@@ -37,7 +37,7 @@ fn activate(x: f32) -> f32 {
         // P = c0 + s r; |s r| < c0, so Fast2Sum applies.
         let p = gf_two_prod(s.x, r);
         let qh = TANH_SHRINK_C0_HI + p.x;
-        let ql = add_err(TANH_SHRINK_C0_HI, p.x, qh) + ((p.y + TANH_SHRINK_C0_LO) + s.y * r);
+        let ql = gf_add_err(TANH_SHRINK_C0_HI, p.x, qh) + ((p.y + TANH_SHRINK_C0_LO) + s.y * r);
         // x^3 P scaled by 2^40 below |x| = 2^-20, so that the low parts of
         // the products stay normal while the result is; one rounding when
         // scaling back.
@@ -55,7 +55,7 @@ fn activate(x: f32) -> f32 {
     let eh = gf_scale(e.x, e.z);
     let el = gf_scale(e.y, e.z);
     let dh = 1.0 + eh;
-    let dl = add_err(1.0, eh, dh) + el;
+    let dl = gf_add_err(1.0, eh, dh) + el;
     // g = 2e / (1 + e) as a pair: the corrected quotient and its residual.
     let gh = div2(2.0 * eh, 2.0 * el, dh, dl);
     let p = gf_two_prod(gh, dh);
