@@ -55,11 +55,11 @@ fn split(a: f32) -> vec2<f32> {
 
 // a * b = p + e exactly, for a * b well inside the normal range (Dekker).
 fn two_prod(a: f32, b: f32) -> vec2<f32> {
-    let p = a * b;
+    let p = fence(a * b);
     let sa = split(a);
     let sb = split(b);
     let e = ((sa.x * sb.x - p) + sa.x * sb.y + sa.y * sb.x) + sa.y * sb.y;
-    return vec2<f32>(p, e);
+    return vec2<f32>(p, fence(e));
 }
 
 // (nh + nl) / (dh + dl), where nl and dl carry the rounding errors of nh and
@@ -86,11 +86,27 @@ fn div(a: f32, b: f32) -> f32 {
     return div2(a, 0.0, b, 0.0);
 }
 
+// WGSL cannot mark a float operation exact, and Mesa's compiler (NIR) treats
+// every add and multiply as reassociable: it rewrites (a + b) - a to b, so a
+// textbook error term comes out 0, and moves constants into other sums
+// (measured). `fence` is the identity through integer ops on the bits (it
+// flips the sign of one NaN pattern no arithmetic here yields), which no
+// float rewrite sees through: error-free transforms fence their sums.
+fn fence(v: f32) -> f32 {
+    let b = bitcast<u32>(v);
+    return bitcast<f32>(b ^ (u32(b == 0x7fc0deadu) << 31u));
+}
+
 // The rounding error of c + e for |e| <= |c| (Fast2Sum): c + e = fl(c + e) + err.
-// Written (c - sum) + e: Mesa's compiler treats float ops as reassociable
-// and folds the textbook e - (sum - c) to 0 (measured), but leaves this form.
 fn add_err(c: f32, e: f32, sum: f32) -> f32 {
-    return (c - sum) + e;
+    return fence((c - fence(sum)) + e);
+}
+
+// a + b = s + err exactly, whatever their magnitudes (2Sum).
+fn two_sum(a: f32, b: f32) -> vec2<f32> {
+    let s = fence(a + b);
+    let bb = fence(s - a);
+    return vec2<f32>(s, fence((a - (s - bb)) + (b - bb)));
 }
 
 // exp(r) - 1 for |r| <= 0.7 (Taylor to degree 11: truncation below 2^-30

@@ -105,9 +105,7 @@ fn dead_row(t: f32) -> bool {
 
 // 1 + t as an exact pair (hi, lo) (2Sum: t may exceed 1).
 fn one_plus(t: f32) -> vec2<f32> {
-    let s = 1.0 + t;
-    let bb = s - t;
-    return vec2<f32>(s, (1.0 - (s - bb)) + (t - bb));
+    return two_sum(1.0, t);
 }
 
 // Index of the first element of row `row` (= o * inner + i) in the binding.

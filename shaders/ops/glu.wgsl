@@ -27,11 +27,8 @@ fn combine(a: f32, b: f32) -> f32 {
         let fa = bitcast<f32>((ab & 0x807fffffu) | 0x3f800000u);
         // kf * LN2_HI is exact (9 + 8 bits); the sum with b is split exactly.
         let kh = kf * LN2_HI;
-        let bm = max(b, -400.0);
-        let dh = bm + kh;
-        let t = dh - bm;
-        let dl = (bm - (dh - t)) + (kh - t);
-        return fa * exp_hl(dh, dl + kf * LN2_LO);
+        let d = two_sum(max(b, -400.0), kh);
+        return fa * exp_hl(d.x, d.y + kf * LN2_LO);
     }
     if (!is_finite_bits(bitcast<u32>(a))) {
         // +-inf times a positive sigmoid

@@ -14,8 +14,8 @@ fn activate(x: f32) -> f32 {
     if (x >= 3.0) {
         return 1.0;
     }
-    let s = x + 3.0;
-    let bb = s - x;
-    let err = (x - (s - bb)) + (3.0 - bb);
+    let xs = two_sum(x, 3.0);
+    let s = xs.x;
+    let err = xs.y;
     return div2(s, err, 6.0, 0.0);
 }

@@ -14,9 +14,9 @@ fn activate(x: f32) -> f32 {
     if (x >= 3.0) {
         return x;
     }
-    let s = x + 3.0;
-    let bb = s - x;
-    let err = (x - (s - bb)) + (3.0 - bb);
+    let xs = two_sum(x, 3.0);
+    let s = xs.x;
+    let err = xs.y;
     let p = x * s;
     let pl = fma(x, s, -p) + x * err;
     return div2(p, pl, 6.0, 0.0);

@@ -51,8 +51,6 @@ fn axis_value(x: f32, m: f32, t: f32) -> f32 {
     if (0.5 * m - 0.5 * x >= 1.70141183e38) {
         return bitcast<f32>(F32_NEG_INF_BITS);
     }
-    let dh = x - m;
-    let bb = dh - x;
-    let dl = (x - (dh - bb)) + (-m - bb);
-    return (dh - ls_log1p(t)) + dl;
+    let d = two_sum(x, -m);
+    return (d.x - ls_log1p(t)) + d.y;
 }

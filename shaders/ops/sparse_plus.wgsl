@@ -14,8 +14,8 @@ fn activate(x: f32) -> f32 {
     if (x >= 1.0) {
         return x;
     }
-    let s = x + 1.0;
-    let bb = s - x;
-    let err = (x - (s - bb)) + (1.0 - bb);
+    let xs = two_sum(x, 1.0);
+    let s = xs.x;
+    let err = xs.y;
     return fma(s, s, 2.0 * s * err) * 0.25;
 }
