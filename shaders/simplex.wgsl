@@ -113,15 +113,17 @@ fn row_project(t: u32, row: u32) {
     }
 }
 
+// Rows sp.first .. sp.first + sp.block of the window, one workgroup each (a
+// window with more rows than one dispatch can hold takes several).
 @compute @workgroup_size(WG_SIZE)
 fn main(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-    let row = wid.x + wid.y * nwg.x;
-    if (row >= sp.outer * sp.inner) {
+    let r = wid.x + wid.y * nwg.x;
+    if (r >= sp.block) {
         return;
     }
-    row_project(lid.x, row);
+    row_project(lid.x, sp.first + r);
 }

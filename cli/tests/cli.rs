@@ -185,7 +185,7 @@ fn apply_reaches_every_op_of_the_table() {
             vec!["gelu", "--approximate"],
             Activation::Gelu { approximate: true },
         ),
-        (vec!["glu", "--axis", "0"], Activation::Glu { axis: 0 }),
+        (vec!["glu", "--axis", "1"], Activation::Glu { axis: 1 }),
         (
             vec!["log_softmax", "--axis", "-2"],
             Activation::LogSoftmax { axis: -2 },

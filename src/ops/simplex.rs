@@ -62,21 +62,31 @@ pub(super) fn encode(
         let (xb, xo, xs, base) = window(ctx, x, first, count);
         let (yb, yo, ys, ybase) = window(ctx, dst, first, count);
         debug_assert_eq!(base, ybase, "same shape, same split, same alignment");
-        let p = Params {
-            outer: planes as u32,
-            len: len as u32,
-            inner: inner as u32,
-            count: count as u32,
-            base,
-            ..Default::default()
-        };
-        ctx.dispatch(
-            enc,
-            Kernel::Simplex { op },
-            &p,
-            &[(0, xb, xo, Some(xs)), (1, yb, yo, Some(ys))],
-            (planes * inner) as u64,
-        )?;
+        // A workgroup per row, in dispatches of at most max_groups^2 rows.
+        let rows = planes * inner;
+        let per = (ctx.max_groups as usize).pow(2);
+        let mut first = 0;
+        while first < rows {
+            let n = per.min(rows - first);
+            let p = Params {
+                outer: planes as u32,
+                len: len as u32,
+                inner: inner as u32,
+                count: count as u32,
+                base,
+                first: first as u32,
+                block: n as u32,
+                ..Default::default()
+            };
+            ctx.dispatch(
+                enc,
+                Kernel::Simplex { op },
+                &p,
+                &[(0, xb, xo, Some(xs)), (1, yb, yo, Some(ys))],
+                n as u64,
+            )?;
+            first += n;
+        }
         o += planes;
     }
     Ok(())

@@ -133,15 +133,18 @@ fn sum_minus_one<const F: bool>(x: &[f32], m: f32) -> f64 {
             };
         }
     }
-    let mut t = acc.iter().sum::<f64>() - 1.0 + at_max.iter().map(|&c| c as f64).sum::<f64>();
+    let mut count = at_max.iter().map(|&c| c as f64).sum::<f64>();
+    let mut sum = acc.iter().sum::<f64>();
     for &v in rest {
-        t += if v == m {
-            1.0
+        if v == m {
+            count += 1.0;
         } else {
-            exp_diff::<F>(v, m) as f64
-        };
+            sum += exp_diff::<F>(v, m) as f64;
+        }
     }
-    t
+    // (count - 1) is an exact integer; adding the small rest to it last
+    // keeps the rest's bits when the count is 1.
+    (count - 1.0) + sum
 }
 
 /// log_softmax of contiguous rows: `(x - m) - log1p(t)` in f64, rounded once.
