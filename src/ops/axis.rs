@@ -90,6 +90,13 @@ pub(super) fn window<'t>(
     )
 }
 
+/// Elements one [`window`] may hold: a binding's, less the slack of an
+/// aligned-down start.
+pub(super) fn max_window_elems(ctx: &Context) -> usize {
+    let slack = ctx.limits.min_storage_buffer_offset_alignment.max(4) as usize / 4;
+    (ctx.max_binding / 4) as usize - slack
+}
+
 /// One past the last element of the part holding element `idx`.
 pub(super) fn part_end(t: &Tensor, idx: usize) -> usize {
     let (part, _) = t.locate(idx);
@@ -118,9 +125,7 @@ pub(super) fn encode(
         inplace: out.is_none(),
     };
     let stats_kernel = |pass| Kernel::Stats { op, pass };
-    // Elements one binding holds, less the slack of an aligned-down start.
-    let slack = ctx.limits.min_storage_buffer_offset_alignment.max(4) as usize / 4;
-    let max_elems = (ctx.max_binding / 4) as usize - slack;
+    let max_elems = max_window_elems(ctx);
     let mut pass = Pass { ctx, enc };
     // x and dst have the same shape, so the same split across buffers.
     let norm_pass = |pass: &mut Pass,

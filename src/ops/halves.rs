@@ -3,7 +3,7 @@
 //! buffer; a larger plane goes in ranges of its halves, each range within a
 //! binding and a buffer of the input and of the output.
 
-use super::axis::{part_end, to_u32, window};
+use super::axis::{max_window_elems, part_end, to_u32, window};
 use crate::kernels::Kernel;
 use crate::shape::split_at_axis;
 use crate::{Context, Op, Result, Tensor};
@@ -37,8 +37,7 @@ pub(super) fn encode(
     }
     to_u32(2 * half)?;
     let kernel = Kernel::Halves { op };
-    let slack = ctx.limits.min_storage_buffer_offset_alignment.max(4) as usize / 4;
-    let max_elems = (ctx.max_binding / 4) as usize - slack;
+    let max_elems = max_window_elems(ctx);
     let groups = |n: usize| (n as u64).div_ceil(ctx.wg_size as u64);
     let mut o = 0;
     while o < outer {

@@ -2,7 +2,7 @@
 //! projection (`shaders/simplex.wgsl`), in windows of whole outer slices
 //! within one binding and one buffer. In place goes through a temporary.
 
-use super::axis::{Params, part_end, to_u32, window};
+use super::axis::{Params, max_window_elems, part_end, to_u32, window};
 use crate::kernels::Kernel;
 use crate::shape::split_at_axis;
 use crate::{Context, Error, Op, Result, Tensor};
@@ -43,8 +43,7 @@ pub(super) fn encode(
     }
     let plane = len * inner;
     to_u32(plane)?;
-    let slack = ctx.limits.min_storage_buffer_offset_alignment.max(4) as usize / 4;
-    let max_elems = (ctx.max_binding / 4) as usize - slack;
+    let max_elems = max_window_elems(ctx);
     let mut o = 0;
     while o < outer {
         let first = o * plane;

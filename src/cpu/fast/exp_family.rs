@@ -21,48 +21,6 @@ const SELU_SA_L: f32 = 2.329_671_7e-8;
 const SELU_MAX: f32 = f32::from_bits(0x7f73_a598);
 /// The largest x whose exp is finite.
 const EXP_MAX: f32 = f32::from_bits(0x42b1_7217);
-/// Adding it rounds an f32 below 2^22 to an integer, left in the low bits.
-const ROUND_MAGIC: f32 = 12_582_912.0;
-
-/// `a + b = s + e` exactly, whichever is larger (2Sum).
-#[inline(always)]
-pub(crate) fn two_sum(a: f32, b: f32) -> (f32, f32) {
-    let s = a + b;
-    let bb = s - a;
-    (s, (a - (s - bb)) + (b - bb))
-}
-
-/// The rounding error of `s = c + e` for `|e| <= |c|` (Fast2Sum).
-#[inline(always)]
-fn add_err(c: f32, e: f32, s: f32) -> f32 {
-    e - (s - c)
-}
-
-/// `a * b = p + e` exactly (unless `e` underflows): with fma, or else from
-/// the exact f64 product.
-#[inline(always)]
-pub(crate) fn two_prod<const F: bool>(a: f32, b: f32) -> (f32, f32) {
-    let p = a * b;
-    if F {
-        (p, a.mul_add(b, -p))
-    } else {
-        (p, (a as f64 * b as f64 - p as f64) as f32)
-    }
-}
-
-/// `(nh + nl) / (dh + dl)` with one correction, whose residual
-/// `nh - q dh` is exact (also without fma: f64 holds `q dh` exactly).
-#[inline(always)]
-fn div2x<const F: bool>(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
-    let q = nh / dh;
-    let r = if F {
-        (-q).mul_add(dh, nh)
-    } else {
-        (nh as f64 - q as f64 * dh as f64) as f32
-    };
-    q + (r + (nl - q * dl)) / dh
-}
-
 /// An integer-valued `n` (|n| < 2^22) as an i32, without a saturating
 /// conversion.
 #[inline(always)]
@@ -77,27 +35,6 @@ pub(crate) fn scale_wide(v: f32, n: f32) -> f32 {
     scale(v, to_int(n.clamp(-252.0, 254.0)))
 }
 
-/// `exp(r) - 1` for |r| <= 0.36 as a pair: Taylor to degree 9, the r^2 term
-/// an exact product.
-#[inline(always)]
-fn expm1_poly_hl<const F: bool>(r: f32) -> (f32, f32) {
-    let mut q = 2.755_731_9e-6;
-    for c in [
-        2.480_158_8e-5,
-        1.984_127e-4,
-        1.388_888_9e-3,
-        8.333_334e-3,
-        4.166_666_8e-2,
-        0.166_666_67,
-        0.5,
-    ] {
-        q = fma::<F>(q, r, c);
-    }
-    let (t, te) = two_prod::<F>(q * r, r);
-    let h = r + t;
-    (h, add_err(r, t, h) + te)
-}
-
 /// `exp(dh + dl) = 2^n (1 + mh + ml)`, returned as `(mh, ml, n)`, for
 /// |dh| <= 1000 and |dl| <= 2^-8 (relative error near 2^-30).
 #[inline(always)]
@@ -108,7 +45,7 @@ pub(crate) fn exp_red<const F: bool>(dh: f32, dl: f32) -> (f32, f32, f32) {
     let (c, ce) = two_prod::<F>(n, LN2_LO);
     let (rh, se) = two_sum(r0, -c);
     let rl = (se - (ce + n * LN2_LO2)) + dl;
-    let (mh, ml) = expm1_poly_hl::<F>(rh);
+    let (mh, ml) = expm1_pair::<F>(rh);
     (mh, ml + rl * (1.0 + mh), n)
 }
 
@@ -295,9 +232,9 @@ pub(crate) fn silu<const F: bool>(x: f32, beta: f32) -> f32 {
     let d = 1.0 + eh;
     let dl = add_err(1.0, eh, d) + el;
     // z >= 0: x / (1 + e); z in [-30, 0): x e / (1 + e).
-    let up = div2x::<F>(x, 0.0, d, dl);
+    let up = div2_exact::<F>(x, 0.0, d, dl);
     let (nh, ne) = two_prod::<F>(x, eh);
-    let mid = div2x::<F>(nh, ne + x * el, d, dl);
+    let mid = div2_exact::<F>(nh, ne + x * el, d, dl);
     // z < -30: x exp(z), x = m 2^k with m in [1, 2) (x is normal there).
     let m = f32::from_bits((b & 0x807f_ffff) | 0x3f80_0000);
     let k = ex as f32 - 127.0;
@@ -338,7 +275,7 @@ pub(crate) fn mish<const F: bool>(x: f32) -> f32 {
     let (d1, d1e) = two_sum(n1, 2.0 * sq);
     let d1l = d1e + (n1l + 2.0 * (sqe + 2.0 * eh * el));
     let (u1, u1e) = two_prod::<F>(x, n1);
-    let pos = div2x::<F>(u1, u1e + x * n1l, d1, d1l);
+    let pos = div2_exact::<F>(u1, u1e + x * n1l, d1, d1l);
     // -20 <= x < 0.
     let t = 2.0 + eh;
     let tl = add_err(2.0, eh, t) + el;
@@ -346,7 +283,7 @@ pub(crate) fn mish<const F: bool>(x: f32) -> f32 {
     let n2l = n2e + (eh * tl + el * t);
     let (d2, d2e) = two_sum(n2, 2.0);
     let (u2, u2e) = two_prod::<F>(x, n2);
-    let mid = div2x::<F>(u2, u2e + x * n2l, d2, d2e + n2l);
+    let mid = div2_exact::<F>(u2, u2e + x * n2l, d2, d2e + n2l);
     // x < -20: x exp(x) (0 below -120).
     let xc = x.max(-120.0);
     let (vh, ve) = two_prod::<F>(xc, ph);

@@ -6,70 +6,6 @@ use super::math::*;
 // exponentials split into mantissa and power of two, as branch-free code
 // (every side computed, one selected) so that the loops vectorise.
 
-/// Adding it rounds an f32 below 2^22 to an integer, left in the low bits.
-const ROUND_MAGIC: f32 = 12_582_912.0;
-
-/// `a * b + c` rounded once: fused with FMA (`F`), else through f64, where
-/// the product is exact. Residuals such as `a * b - fl(a * b)` come out
-/// exact either way.
-#[inline(always)]
-fn fma1<const F: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if F {
-        a.mul_add(b, c)
-    } else {
-        (a as f64 * b as f64 + c as f64) as f32
-    }
-}
-
-/// `a * b = p + e` exactly (unless `e` underflows).
-#[inline(always)]
-fn two_prod<const F: bool>(a: f32, b: f32) -> (f32, f32) {
-    let p = a * b;
-    (p, fma1::<F>(a, b, -p))
-}
-
-/// `a + b = s + e` exactly, whichever is larger (2Sum).
-#[inline(always)]
-fn two_sum(a: f32, b: f32) -> (f32, f32) {
-    let s = a + b;
-    let bb = s - a;
-    (s, (a - (s - bb)) + (b - bb))
-}
-
-/// The rounding error of `s = c + e` for `|e| <= |c|` (Fast2Sum).
-#[inline(always)]
-fn add_err(c: f32, e: f32, s: f32) -> f32 {
-    e - (s - c)
-}
-
-/// `(nh + nl) / (dh + dl)` with one correction, whose residual `nh - q dh`
-/// is exact.
-#[inline(always)]
-fn div1<const F: bool>(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
-    let q = nh / dh;
-    q + (fma1::<F>(-q, dh, nh) + (nl - q * dl)) / dh
-}
-
-/// `exp(r) - 1` for |r| <= 0.37 as a pair: Taylor to degree 8, the last step
-/// `r + s r` carried exactly (Fast2Sum: |s r| <= 0.2 |r|).
-#[inline(always)]
-fn expm1_pair<const F: bool>(r: f32) -> (f32, f32) {
-    let mut q = 2.480_158_7e-5;
-    for c in [
-        1.984_127e-4,
-        1.388_888_9e-3,
-        8.333_334e-3,
-        4.166_666_8e-2,
-        0.166_666_67,
-        0.5,
-    ] {
-        q = fma::<F>(q, r, c);
-    }
-    let (p, pe) = two_prod::<F>(q * r, r);
-    let h = r + p;
-    (h, add_err(r, p, h) + pe)
-}
-
 /// `exp(dh + dl) = (ph + pl) * 2^n` with ph in [0.7, 1.42], for
 /// -120 <= dh <= 0 and |dl| <= 2^-6. The caller multiplies first and scales
 /// last, so nothing underflows before the final result.
@@ -111,7 +47,7 @@ const GELU_K3_LO: f32 = 2.398_832_5e-9;
 fn gelu_mills<const F: bool>(a: f32) -> (f32, f32) {
     let d = a + 4.0;
     let dl = add_err(a.max(4.0), a.min(4.0), d);
-    let vh = div1::<F>(4.0, 0.0, d, dl);
+    let vh = div2_exact::<F>(4.0, 0.0, d, dl);
     let (p, pe) = two_prod::<F>(vh, d);
     let vl = (((4.0 - p) - pe) - vh * dl) / d;
     let up = vh >= 0.5;
@@ -181,13 +117,13 @@ fn gelu_tanh<const F: bool>(x: f32) -> f32 {
     let dh = 1.0 + eh;
     let dl = add_err(1.0, eh, dh) + scale(pl, n);
     // x >= 0: x / (1 + exp(-u)), which is x past 11.25.
-    let pos = div1::<F>(x, 0.0, dh, dl);
+    let pos = div2_exact::<F>(x, 0.0, dh, dl);
     let pos = if x >= 11.25 { x } else { pos };
     // x < 0: x exp(-u) / (1 + exp(-u)), the power of two applied last; -0
     // where it rounds to 0 (also past 11.25, where it is below half the
     // smallest subnormal).
     let (nh, ne) = two_prod::<F>(x, ph);
-    let neg = -scale(div1::<F>(nh, ne + x * pl, dh, dl), n).abs();
+    let neg = -scale(div2_exact::<F>(nh, ne + x * pl, dh, dl), n).abs();
     let neg = if x <= -11.25 { -0.0 } else { neg };
     if x.is_nan() {
         x
@@ -259,7 +195,7 @@ pub(crate) fn tanh_shrink<const F: bool>(x: f32) -> f32 {
     let (eh, el) = (scale(ph, n), scale(pl, n));
     let dh = 1.0 + eh;
     let dl = add_err(1.0, eh, dh) + el;
-    let gh = div1::<F>(2.0 * eh, 2.0 * el, dh, dl);
+    let gh = div2_exact::<F>(2.0 * eh, 2.0 * el, dh, dl);
     let gl = (fma1::<F>(-gh, dh, 2.0 * eh) + (2.0 * el - gh * dl)) / dh;
     let (s, se) = two_sum(a - 1.0, gh);
     let large = (s + (se + gl)).copysign(x);
@@ -280,7 +216,7 @@ pub(crate) fn softsign<const F: bool>(x: f32) -> f32 {
     let a = x.abs();
     let d = 1.0 + a;
     // The sign restored: the correction turns -0 into +0.
-    let r = div1::<F>(x, 0.0, d, add_err(a.max(1.0), a.min(1.0), d)).copysign(x);
+    let r = div2_exact::<F>(x, 0.0, d, add_err(a.max(1.0), a.min(1.0), d)).copysign(x);
     if a >= 33_554_432.0 {
         1f32.copysign(x)
     } else {
@@ -316,7 +252,7 @@ pub(crate) fn squareplus<const F: bool>(x: f32, b: f32) -> f32 {
     let hi = s0 + axp;
     let lo = add_err(s0.max(axp), s0.min(axp), hi) + s1;
     let pos = (0.5 * (hi + lo)) * up;
-    let neg = div1::<F>(b * bn, 0.0, 2.0 * hi, 2.0 * lo) * bd;
+    let neg = div2_exact::<F>(b * bn, 0.0, 2.0 * hi, 2.0 * lo) * bd;
     let r = if x >= 0.0 { pos } else { neg };
     if b == 0.0 {
         // (x + |x|) / 2: +0 for x <= 0 and x = -inf.

@@ -128,3 +128,68 @@ pub(crate) fn tanh_impl<const F: bool>(x: f32) -> f32 {
         sign * v
     }
 }
+
+/// Adding it rounds an f32 below 2^22 to an integer, left in the low bits.
+pub(crate) const ROUND_MAGIC: f32 = 12_582_912.0;
+
+/// `a * b + c` rounded once: fused with FMA (`F`), else through f64, where
+/// the product is exact. Residuals such as `a * b - fl(a * b)` come out
+/// exact either way.
+#[inline(always)]
+pub(crate) fn fma1<const F: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if F {
+        a.mul_add(b, c)
+    } else {
+        (a as f64 * b as f64 + c as f64) as f32
+    }
+}
+
+/// `a + b = s + e` exactly, whichever is larger (2Sum).
+#[inline(always)]
+pub(crate) fn two_sum(a: f32, b: f32) -> (f32, f32) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+/// The rounding error of `s = c + e` for `|e| <= |c|` (Fast2Sum).
+#[inline(always)]
+pub(crate) fn add_err(c: f32, e: f32, s: f32) -> f32 {
+    e - (s - c)
+}
+
+/// `a * b = p + e` exactly (unless `e` underflows).
+#[inline(always)]
+pub(crate) fn two_prod<const F: bool>(a: f32, b: f32) -> (f32, f32) {
+    let p = a * b;
+    (p, fma1::<F>(a, b, -p))
+}
+
+/// `(nh + nl) / (dh + dl)` with one correction whose residual `nh - q dh`
+/// is exact in both builds ([`div2`] rounds it twice without FMA).
+#[inline(always)]
+pub(crate) fn div2_exact<const F: bool>(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
+    let q = nh / dh;
+    q + (fma1::<F>(-q, dh, nh) + (nl - q * dl)) / dh
+}
+
+/// `exp(r) - 1` for |r| <= 0.37 as a pair: Taylor to degree 9, the r^2 term
+/// an exact product.
+#[inline(always)]
+pub(crate) fn expm1_pair<const F: bool>(r: f32) -> (f32, f32) {
+    let mut q = 2.755_731_9e-6;
+    for c in [
+        2.480_158_8e-5,
+        1.984_127e-4,
+        1.388_888_9e-3,
+        8.333_334e-3,
+        4.166_666_8e-2,
+        0.166_666_67,
+        0.5,
+    ] {
+        q = fma::<F>(q, r, c);
+    }
+    let (t, te) = two_prod::<F>(q * r, r);
+    let h = r + t;
+    (h, add_err(r, t, h) + te)
+}
