@@ -1,28 +1,33 @@
 //! # wgact
 //!
-//! Neural-network activations — Keras' `sigmoid`, `relu`, `tanh` and
-//! `softmax`, with Keras semantics — as WGSL compute shaders on any GPU
-//! through wgpu, held to a CPU reference computed in f64.
+//! Neural-network activations — the whole `keras.activations` family, with
+//! Keras 3 semantics — as WGSL compute shaders on any GPU through wgpu, held
+//! to a CPU reference computed in f64. Every op is defined once, in the op
+//! table ([`table`]), from which [`Activation`], [`Op`], the kernels, the
+//! parameter checks, the CLI's flags and the accuracy sweep derive.
 //!
 //! ```no_run
-//! use wgact::{Context, Relu};
+//! use wgact::{Activation, Context, Relu};
 //! let ctx = Context::new()?;                       // honours WGPU_BACKEND / WGPU_ADAPTER_NAME
 //! let x = ctx.upload(&[-3.0, -1.0, 0.5, 8.0], &[2, 2])?;
 //! let y = ctx.relu(&x, &Relu::new().negative_slope(0.1).max_value(6.0))?;
-//! let p = ctx.softmax(&y, -1)?;                    // chained on the GPU, no readback
+//! let g = ctx.apply(&Activation::Gelu { approximate: false }, &y)?;
+//! let p = ctx.apply(&"log_softmax".parse()?, &g)?; // chained on the GPU, no readback
 //! println!("{:?}", ctx.read(&p)?);
 //! # Ok::<(), wgact::Error>(())
 //! ```
 //!
 //! Special values: every op maps NaN to NaN; results that are subnormal may
 //! be flushed to ±0 by the device; every other result is within the ULP
-//! bounds of [`verify::bound`] against [`cpu::reference`] (relu 1, sigmoid and
-//! tanh 4, softmax 8 for rows up to 1024 and 16 beyond).
+//! bound of its table entry ([`verify::bound`]) against [`cpu::reference`]
+//! (1 for the piecewise-linear ops, 4 for the others, 8 for axis ops over
+//! rows up to 1024 and 16 beyond).
 //!
 //! Embedding in an existing pipeline: [`Context::from_device`],
 //! [`Context::wrap`] (your buffers, no copy), [`Context::encode`] (your
 //! encoder), [`Context::chain`] (one submission), [`Context::read_many_async`],
-//! [`Context::encode_texture`]. Files of any size: [`stream::apply_file`].
+//! [`Context::encode_texture`]. Files of any size: `stream::apply_file`
+//! (feature `npy`).
 //! Tensors larger than one buffer span several ([`Tensor::parts`]); every op
 //! works across them. Timing with device timestamps: [`Context::time`]. The
 //! fast CPU path for comparisons: [`cpu::fast`].

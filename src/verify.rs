@@ -133,7 +133,7 @@ const PARAM_VALUES: [f32; 16] = [
 
 /// The parameter sets of the sweep for `op`, from its table entry: the
 /// defaults (required parameters take the first accepted value), each
-/// parameter varied alone over [`PARAM_VALUES`] (flags both ways, optional
+/// parameter varied alone over `PARAM_VALUES` (flags both ways, optional
 /// ones unset too), and random combinations for ops with several.
 pub fn param_sets(op: Op) -> Vec<Activation> {
     let info = op.info();
