@@ -1,8 +1,8 @@
 //! The op table: every activation of `keras.activations` (Keras 3 /
-//! TensorFlow 2.21 semantics), defined once. The `activations!` macro (in `activation.rs`) turns it into
-//! [`Op`], [`Activation`] and the dispatch to each op's WGSL file
-//! (`shaders/ops/<fns>.wgsl`), f64 reference (`cpu::reference::<fns>`) and
-//! fast CPU function (`cpu::fast::<fns>`). Bounds are in ULPs (short rows,
+//! TensorFlow 2.21 semantics), defined once. The `activations!` macro (in
+//! `activation.rs`) turns it into [`Op`], [`Activation`] and the dispatch to
+//! each op's WGSL file (`shaders/ops/<fns>.wgsl`), f64 reference
+//! (`cpu::reference::<fns>`) and fast CPU function (`cpu::fast::<fns>`). Bounds are in ULPs (short rows,
 //! long rows); kinks are where the op changes formula with default
 //! parameters.
 
