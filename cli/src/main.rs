@@ -36,7 +36,40 @@ enum Command {
     Bench(bench::Args),
 }
 
+/// Mesa's window-system probing prints "error: XDG_RUNTIME_DIR is invalid or
+/// not set in the environment." when a headless machine has none, which reads
+/// as wgact failing. Point it at a private directory of our own instead
+/// (created 0700, as the XDG spec asks), before any thread starts.
+#[cfg(unix)]
+fn quiet_headless_mesa() {
+    let valid = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(std::path::PathBuf::from)
+        .is_some_and(|d| d.is_absolute() && d.is_dir());
+    if valid {
+        return;
+    }
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { getuid() };
+    let dir = std::env::temp_dir().join(format!("wgact-runtime-{uid}"));
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    // Only a directory that is ours and private will do.
+    let ours = std::fs::symlink_metadata(&dir)
+        .is_ok_and(|m| m.is_dir() && m.uid() == uid && m.permissions().mode() & 0o077 == 0);
+    if ours {
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
+#[cfg(unix)]
+unsafe extern "C" {
+    fn getuid() -> u32;
+}
+
 fn main() -> ExitCode {
+    #[cfg(unix)]
+    quiet_headless_mesa();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info => info::run(),

@@ -511,3 +511,22 @@ fn bench_writes_table_json_csv_and_plot() {
     let err = run_err(&["bench", "--sizes", "0"]);
     assert!(err.contains("bad size"));
 }
+
+/// On a headless machine without XDG_RUNTIME_DIR (or with a bad one), Mesa
+/// would print "error: XDG_RUNTIME_DIR is invalid or not set" on every
+/// command; wgact gives it a private directory first, so nothing is printed.
+#[test]
+fn no_mesa_runtime_dir_noise_on_headless_machines() {
+    for value in [None, Some("/nonexistent/wgact-test")] {
+        let mut cmd = wgact();
+        cmd.arg("info");
+        match value {
+            None => cmd.env_remove("XDG_RUNTIME_DIR"),
+            Some(v) => cmd.env("XDG_RUNTIME_DIR", v),
+        };
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("XDG_RUNTIME_DIR"), "{value:?}: {err}");
+    }
+}
