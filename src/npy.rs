@@ -176,9 +176,47 @@ pub fn write_f32_atomic(path: &Path, data: &[f32], shape: &[usize]) -> Result<()
 /// The temporary file beside `path` that [`write_f32_atomic`] and streaming
 /// write first.
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
+    path.with_file_name(format!("{}{}.tmp", temp_prefix(path), std::process::id()))
+}
+
+/// `.{name}.wgact-`: the start of every temporary file of a write to `path`.
+fn temp_prefix(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.wgact-{}.tmp", std::process::id()))
+    format!(".{name}.wgact-")
+}
+
+/// Removes the temporary files that writes to `path` by processes no longer
+/// running left behind (a run killed with SIGKILL cannot clean up after
+/// itself). Temporaries of live processes (a concurrent write to the same
+/// target) stay. Best effort: errors are ignored. On systems without /proc
+/// no process is known to be dead, so nothing is removed.
+pub(crate) fn remove_stale_temps(path: &Path) {
+    let prefix = temp_prefix(path);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".tmp"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let proc_dir = Path::new("/proc");
+        let dead = pid != std::process::id()
+            && proc_dir.is_dir()
+            && !proc_dir.join(pid.to_string()).exists();
+        if dead {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }

@@ -1,10 +1,13 @@
 //! Applying an activation to a `.npy` file of any size: the input is
 //! memory-mapped and sent through the GPU in chunks, two in flight (upload and
 //! compute of one overlap the download and write of the other), so host
-//! memory stays bounded by a few chunks. Softmax chunks hold whole rows. The
-//! output is written to a temporary file and renamed into place at the end.
+//! memory stays bounded by a few chunks. Chunks of axis ops and glu hold
+//! whole outer slices. The output is written to a temporary file, synced, and
+//! renamed into place at the end, so a run killed at any moment leaves the
+//! target as it was; the next run on the same target removes the temporary
+//! files of dead runs.
 
-use crate::npy::{NpyInfo, open_f32, temp_path};
+use crate::npy::{NpyInfo, open_f32, remove_stale_temps, temp_path};
 use crate::readback::ReadFuture;
 use crate::shape::{numel, split_at_axis};
 use crate::{Activation, Context, Error, Result, Tensor};
@@ -48,6 +51,7 @@ pub fn apply_file(
 ) -> Result<Vec<usize>> {
     act.validate()?;
     let (file, info) = open_f32(input)?;
+    remove_stale_temps(output);
     let tmp = temp_path(output);
     let result = run(ctx, act, &file, &info, input, &tmp, opts, progress).and_then(|()| {
         std::fs::rename(&tmp, output).map_err(|source| Error::Io {

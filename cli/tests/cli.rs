@@ -530,3 +530,69 @@ fn no_mesa_runtime_dir_noise_on_headless_machines() {
         assert!(!err.contains("XDG_RUNTIME_DIR"), "{value:?}: {err}");
     }
 }
+
+/// The temporary files in `d`.
+fn temps(d: &Path) -> Vec<String> {
+    std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".tmp"))
+        .collect()
+}
+
+/// `kill -9` of `wgact apply` at 20 random moments of a streaming run: the
+/// target keeps its previous content or holds the whole result, never a
+/// partial file; the temporaries the killed runs leave are removed by the
+/// next run on the same target.
+#[test]
+fn killed_runs_leave_the_target_whole_and_are_cleaned_up() {
+    let d = tmpdir("kill");
+    let n = 1 << 22;
+    let data = common::random(n, 77);
+    let input = d.join("in.npy");
+    npy::write_f32_atomic(&input, &data, &[n]).unwrap();
+    let out = d.join("out.npy");
+    let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
+    let args = ["apply", "sigmoid", i, "-o", o, "--chunk-bytes", "1048576"];
+    // A full run, timed, to spread the kill points over one.
+    let t = std::time::Instant::now();
+    run_ok(&args);
+    let full = t.elapsed();
+    let want = wgact::cpu::apply(&Activation::Sigmoid, &data, &[n]).unwrap();
+    let mut rng = wgact::verify::Rng::new(9);
+    let (mut killed, mut finished, mut temps_seen) = (0, 0, 0);
+    for _ in 0..20 {
+        std::fs::write(&out, b"precious").unwrap();
+        let mut child = wgact().args(args).spawn().unwrap();
+        std::thread::sleep(full.mul_f64(1.2 * rng.unit()));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        if status.success() {
+            finished += 1;
+        } else {
+            killed += 1;
+        }
+        // Each run removes the temporaries its killed predecessors left.
+        let left = temps(&d);
+        assert!(left.len() <= 1, "stale temporaries pile up: {left:?}");
+        temps_seen += left.len();
+        let bytes = std::fs::read(&out).unwrap();
+        if bytes != b"precious" {
+            // Only a run that got to its rename changes the target.
+            let (got, shape) = npy::read_f32(&out).unwrap();
+            assert_eq!(shape, [n]);
+            let worst = got
+                .iter()
+                .zip(&want)
+                .map(|(g, w)| wgact::ulp::ulp_error(*w, *g))
+                .max()
+                .unwrap();
+            assert!(worst <= 4, "{worst} ULP");
+        }
+    }
+    assert!(killed > 0, "no run was killed ({finished} finished)");
+    assert!(temps_seen > 0, "no killed run got as far as its temporary");
+    run_ok(&args);
+    assert!(temps(&d).is_empty(), "stale temporaries: {:?}", temps(&d));
+}
