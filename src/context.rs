@@ -74,6 +74,9 @@ pub struct Context {
     /// Softmax's scratch buffers (stats, partials), reused across ops.
     pub(crate) scratch: Mutex<[Option<wgpu::Buffer>; 2]>,
     pub(crate) submissions: AtomicU64,
+    /// Why the device was lost, once it is (set by wgpu's device-lost
+    /// callback); every call then returns [`Error::DeviceLost`].
+    pub(crate) lost: Lost,
     pub(crate) texture_pipelines: crate::ops::TexturePipelines,
 }
 
@@ -213,6 +216,9 @@ impl Context {
         let limits = device.limits();
         let wg_size = workgroup_size(&limits, opts.workgroup_size)?;
         let kernels = Registry::new(wg_size);
+        let lost = Lost::default();
+        let flag = lost.clone();
+        device.set_device_lost_callback(move |reason, msg| flag.set(format!("{reason:?}: {msg}")));
         let align = limits.min_storage_buffer_offset_alignment.max(4) as u64;
         let max_buffer = opts
             .max_buffer_size
@@ -250,6 +256,7 @@ impl Context {
             binds: Default::default(),
             scratch: Default::default(),
             submissions: AtomicU64::new(0),
+            lost,
             texture_pipelines: Default::default(),
         })
     }
@@ -301,9 +308,45 @@ impl Context {
         self.binds.made.load(Ordering::Relaxed)
     }
 
-    /// Runs `f` inside validation and out-of-memory error scopes.
+    /// Runs `f` inside validation and out-of-memory error scopes; on a lost
+    /// device, returns [`Error::DeviceLost`] without running it.
     pub(crate) fn scoped<T>(&self, f: impl FnOnce() -> T) -> Result<T> {
-        scoped(&self.device, f)
+        self.lost.check()?;
+        scoped(&self.device, f).map_err(|e| self.lost.explain(&self.device, e))
+    }
+
+    /// Whether the device has been lost (destroyed, reset, or gone).
+    pub fn is_lost(&self) -> bool {
+        self.lost.check().is_err()
+    }
+}
+
+/// Whether, and why, a context's device was lost: shared with wgpu's
+/// device-lost callback and with readbacks in flight.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Lost(Arc<Mutex<Option<String>>>);
+
+impl Lost {
+    fn set(&self, why: String) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+    }
+
+    /// `Err(DeviceLost)` once the device is lost.
+    pub(crate) fn check(&self) -> Result<()> {
+        match &*self.0.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(why) => Err(Error::DeviceLost(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// `e`, or [`Error::DeviceLost`] if the device was lost meanwhile (then
+    /// `e` is only a symptom). wgpu reports a loss from inside `poll`, so an
+    /// error polls once (without waiting) before it is explained.
+    pub(crate) fn explain(&self, device: &wgpu::Device, e: Error) -> Error {
+        if self.check().is_ok() {
+            let _ = device.poll(wgpu::PollType::Poll);
+        }
+        self.check().err().unwrap_or(e)
     }
 }
 

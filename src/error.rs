@@ -60,6 +60,10 @@ pub enum Error {
     /// A texture wgact cannot work on (format, dimension, size).
     #[error("texture: {0}")]
     Texture(String),
+    /// The device was lost (destroyed, reset by the driver, or gone): no
+    /// further work can run on this context; make a new one.
+    #[error("GPU device lost ({0}); create a new Context")]
+    DeviceLost(String),
     /// A validation or out-of-memory error reported by wgpu.
     #[error("GPU error: {0}")]
     Gpu(String),

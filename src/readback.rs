@@ -146,6 +146,7 @@ struct MapState {
 /// A pending readback: resolves to one `Vec<f32>` per tensor.
 pub struct ReadFuture {
     device: wgpu::Device,
+    lost: crate::context::Lost,
     readback: Option<Readback>,
     state: Arc<Mutex<MapState>>,
     error: Option<Error>,
@@ -175,6 +176,7 @@ impl ReadFuture {
         }
         Ok(ReadFuture {
             device: ctx.device.clone(),
+            lost: ctx.lost.clone(),
             readback: Some(rb),
             state,
             error: None,
@@ -184,6 +186,7 @@ impl ReadFuture {
     fn failed(ctx: &Context, e: Error) -> Self {
         ReadFuture {
             device: ctx.device.clone(),
+            lost: ctx.lost.clone(),
             readback: None,
             state: Default::default(),
             error: Some(e),
@@ -230,14 +233,17 @@ impl Future for ReadFuture {
     type Output = Result<Vec<Vec<f32>>>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
         if let Some(r) = self.try_finish() {
-            return Poll::Ready(r);
+            return Poll::Ready(r.map_err(|e| self.lost.explain(&self.device, e)));
+        }
+        if let Err(e) = self.lost.check() {
+            return Poll::Ready(Err(e));
         }
         self.state.lock().unwrap_or_else(|p| p.into_inner()).waker = Some(cx.waker().clone());
         if let Err(e) = poll_slice(&self.device, None, 1) {
-            return Poll::Ready(Err(e));
+            return Poll::Ready(Err(self.lost.explain(&self.device, e)));
         }
         if let Some(r) = self.try_finish() {
-            return Poll::Ready(r);
+            return Poll::Ready(r.map_err(|e| self.lost.explain(&self.device, e)));
         }
         // wgpu only runs map callbacks inside poll(): ask to be polled again.
         cx.waker().wake_by_ref();

@@ -172,3 +172,45 @@ fn no_matching_adapter() {
     .expect("no adapter matches");
     assert!(matches!(e, Error::NoAdapter { .. }), "{e}");
 }
+
+/// After the device is destroyed, every call returns a typed error at once:
+/// no panic, no hang. Where wgpu has reported the loss (its device-lost
+/// callback runs inside poll once the queue is idle: on llvmpipe GL at once,
+/// on lavapipe not while submissions are pending), the error is
+/// `Error::DeviceLost`. (Allocating alone, `zeros`, may still succeed on
+/// lavapipe: wgpu reports nothing until the buffer is used.)
+#[test]
+fn a_destroyed_device_gives_typed_errors_not_panics() {
+    let c = wgact::Context::new().unwrap();
+    let x = c.upload(&[1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+    let y = c.apply(&Activation::Sigmoid, &x).unwrap();
+    c.device().destroy();
+    let t = std::time::Instant::now();
+    let results: Vec<(&str, Result<(), Error>)> = vec![
+        ("read", c.read(&y).map(|_| ())),
+        ("upload", c.upload(&[1.0], &[1]).map(|_| ())),
+        ("apply", c.apply(&Activation::Tanh, &x).map(|_| ())),
+        ("softmax", c.softmax(&x, -1).map(|_| ())),
+        (
+            "glu",
+            c.apply(&Activation::Glu { axis: -1 }, &x).map(|_| ()),
+        ),
+        (
+            "sparsemax",
+            c.apply(&Activation::Sparsemax { axis: 0 }, &x).map(|_| ()),
+        ),
+        ("read again", c.read(&x).map(|_| ())),
+    ];
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        t.elapsed()
+    );
+    let lost = c.is_lost();
+    for (what, r) in results {
+        let e = r.expect_err(what);
+        if lost {
+            assert!(matches!(e, Error::DeviceLost(_)), "{what}: {e}");
+        }
+    }
+}

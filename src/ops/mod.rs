@@ -15,7 +15,6 @@ use crate::activation::{Kind, MAX_PARAMS, Reduce};
 use crate::bindcache::Key;
 use crate::kernels::Kernel;
 use crate::{Activation, Context, Error, Relu, Result, Tensor};
-use wgpu::util::DeviceExt;
 
 impl Context {
     /// Records `act` applied to `x` into `encoder`, writing `out` (of
@@ -116,13 +115,18 @@ impl Context {
         self.apply_inplace(&Activation::Softmax { axis }, x)
     }
 
+    /// A uniform buffer holding `v`: created unmapped and written through the
+    /// queue (wgpu's create_buffer_init maps it, and panics on a lost device).
     pub(crate) fn uniform<T: bytemuck::Pod>(&self, v: &T) -> wgpu::Buffer {
-        self.device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("wgact params"),
-                contents: bytemuck::bytes_of(v),
-                usage: wgpu::BufferUsages::UNIFORM,
-            })
+        let bytes = bytemuck::bytes_of(v);
+        let b = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("wgact params"),
+            size: (bytes.len() as u64).next_multiple_of(16),
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.queue.write_buffer(&b, 0, bytes);
+        b
     }
 
     /// Records one compute pass: `kernel` over `groups` workgroups, with its
