@@ -7,7 +7,7 @@
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> stats: array<vec2<f32>>;
 @group(0) @binding(2) var<uniform> sp: SoftmaxParams;
-// Long rows: per-block (max, sum) pairs, read by `combine`.
+// Long rows: per-block (max, t) pairs, read by `combine`.
 @group(0) @binding(3) var<storage, read> parts: array<vec2<f32>>;
 
 var<workgroup> red_max: array<f32, WG_MAX>;
@@ -176,7 +176,8 @@ fn blocks(
 }
 
 // Long rows, pass 1b: one workgroup merges the row's `sp.count` block pairs
-// into stats[sp.first]: M = max m_b, S = sum s_b * exp(m_b - M).
+// into stats[sp.first]: M = max m_b, T = (count of m_b = M) - 1 + sum of
+// their t_b + sum over the others of (1 + t_b) exp(m_b - M).
 @compute @workgroup_size(WG_SIZE)
 fn combine(@builtin(local_invocation_id) lid: vec3<u32>) {
     let t = lid.x;

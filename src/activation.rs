@@ -336,18 +336,37 @@ pub(crate) enum RefFn {
     Pair(fn(f32, f32) -> f32),
 }
 
+/// Accepts the parameter name `axis` only (see `reference_fn!`).
+macro_rules! only_axis {
+    (axis) => {};
+    ($other:ident) => {
+        compile_error!(concat!(
+            "axis ops and glu take exactly one parameter, `axis`, not `",
+            stringify!($other),
+            "`"
+        ))
+    };
+}
+
 macro_rules! reference_fn {
     (Elementwise, $f:ident $(, $p:ident)*) => {
         $crate::activation::RefFn::Map(Box::new(move |x| $crate::cpu::reference::$f(x $(, $p)*)))
     };
-    (Axis($r:ident), $f:ident $(, $p:ident)*) => {{
-        $(let _ = $p;)*
+    (Axis($r:ident), $f:ident, $p:ident) => {{
+        only_axis!($p);
+        let _ = $p;
         $crate::activation::RefFn::Row($crate::cpu::reference::$f)
     }};
-    (Halves, $f:ident $(, $p:ident)*) => {{
-        $(let _ = $p;)*
+    (Halves, $f:ident, $p:ident) => {{
+        only_axis!($p);
+        let _ = $p;
         $crate::activation::RefFn::Pair($crate::cpu::reference::$f)
     }};
+    // Axis ops and glu get their axis from the host; nothing carries other
+    // parameters to their kernels or CPU functions yet.
+    ($kind:ident $(($r:ident))?, $f:ident $(, $p:ident)*) => {
+        compile_error!("axis ops and glu take exactly one parameter, `axis`")
+    };
 }
 
 /// The fast CPU map of an elementwise op over `src` into `out` (`F`: FMA
@@ -441,6 +460,10 @@ macro_rules! activations {
                 use $crate::activation::*;
                 match self {
                     $(Op::$V => {
+                        const _: () = assert!(
+                            <[&str]>::len(&[$($(stringify!($p)),*)?]) <= MAX_PARAMS,
+                            "the uniform holds MAX_PARAMS parameters"
+                        );
                         static INFO: OpInfo = OpInfo {
                             op: Op::$V,
                             name: $name,

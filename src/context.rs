@@ -43,7 +43,8 @@ pub struct AdapterSummary {
     pub limits: wgpu::Limits,
 }
 
-/// Device, queue and every pipeline, set up once and shared by all ops.
+/// Device, queue and the pipeline registry (pipelines built on first use),
+/// set up once and shared by all ops.
 ///
 /// `Context` is `Send + Sync`: ops may run from several threads at once.
 ///

@@ -20,8 +20,8 @@
 //! Special values: every op maps NaN to NaN; results that are subnormal may
 //! be flushed to ±0 by the device; every other result is within the ULP
 //! bound of its table entry ([`verify::bound`]) against [`cpu::reference`]
-//! (1 for the piecewise-linear ops, 4 for the others, 8 for axis ops over
-//! rows up to 1024 and 16 beyond).
+//! (1 for the piecewise-linear ops, 4 for the others and sparsemax, 8 for
+//! softmax and log_softmax over rows up to 1024 and 16 beyond).
 //!
 //! Embedding in an existing pipeline: [`Context::from_device`],
 //! [`Context::wrap`] (your buffers, no copy), [`Context::encode`] (your

@@ -300,6 +300,13 @@ pub fn gpu(ctx: &Context, act: &Activation, data: &[f32], shape: &[usize]) -> Re
 /// Compares `got`, the result of `act` on `data`, with the CPU reference.
 pub fn compare(act: &Activation, data: &[f32], shape: &[usize], got: &[f32]) -> Result<Stats> {
     let want = cpu::apply(act, data, shape)?;
+    if got.len() != want.len() {
+        return Err(crate::Error::ShapeMismatch {
+            shape: act.output_shape(shape)?,
+            expected: want.len(),
+            got: got.len(),
+        });
+    }
     let mut s = Stats::default();
     match act.kind() {
         Kind::Axis(Reduce::Simplex) => {
@@ -432,14 +439,19 @@ pub fn halves_cases(sweep: &[f32]) -> Vec<Vec<f32>> {
 /// row length). `n` random inputs per distribution; `long_rows` adds rows
 /// past 1024.
 pub fn run_ops(ctx: &Context, ops: &[Op], n: usize, long_rows: bool) -> Result<Vec<Report>> {
-    run_with(ops, n, long_rows, &mut |act, data, shape| {
-        gpu(ctx, act, data, shape)
-    })
+    let max_simplex_row = crate::ops::simplex_max_row(ctx);
+    run_with(
+        ops,
+        n,
+        long_rows,
+        max_simplex_row,
+        &mut |act, data, shape| gpu(ctx, act, data, shape),
+    )
 }
 
 /// The sweep of [`run_ops`] on the fast CPU path ([`cpu::fast`]).
 pub fn run_fast(ops: &[Op], n: usize, long_rows: bool) -> Result<Vec<Report>> {
-    run_with(ops, n, long_rows, &mut |act, data, shape| {
+    run_with(ops, n, long_rows, usize::MAX, &mut |act, data, shape| {
         cpu::fast::apply(act, data, shape)
     })
 }
@@ -447,8 +459,15 @@ pub fn run_fast(ops: &[Op], n: usize, long_rows: bool) -> Result<Vec<Report>> {
 /// Computes `act(data)` of a tensor of `shape`.
 pub type Eval<'a> = dyn FnMut(&Activation, &[f32], &[usize]) -> Result<Vec<f32>> + 'a;
 
-/// The sweep of [`run_ops`] with any implementation `eval`.
-pub fn run_with(ops: &[Op], n: usize, long_rows: bool, eval: &mut Eval) -> Result<Vec<Report>> {
+/// The sweep of [`run_ops`] with any implementation `eval`; sparsemax rows
+/// longer than `max_simplex_row` (what `eval` takes) are left out.
+pub fn run_with(
+    ops: &[Op],
+    n: usize,
+    long_rows: bool,
+    max_simplex_row: usize,
+    eval: &mut Eval,
+) -> Result<Vec<Report>> {
     let mut check = |act: &Activation, data: &[f32], shape: &[usize]| -> Result<Stats> {
         compare(act, data, shape, &eval(act, data, shape)?)
     };
@@ -479,8 +498,8 @@ pub fn run_with(ops: &[Op], n: usize, long_rows: bool, eval: &mut Eval) -> Resul
                 let act = op.default_activation()?;
                 let (mut short, mut long) = (Stats::default(), Stats::default());
                 for (_, len, data) in softmax_cases(0xfeed, long_rows) {
-                    if info.kind == Kind::Axis(Reduce::Simplex) && len > 100_000 {
-                        continue; // past sparsemax's row limit on small workgroups
+                    if info.kind == Kind::Axis(Reduce::Simplex) && len > max_simplex_row {
+                        continue;
                     }
                     let s = check(&act, &data, &[data.len() / len, len])?;
                     if len <= 1024 {
@@ -531,6 +550,13 @@ pub fn exhaustive(
     let total = 1u64 << 32;
     let x = ctx.zeros(&[n])?;
     let y = ctx.zeros(&[n])?;
+    if x.parts().count() > 1 {
+        return Err(crate::Error::TooLarge {
+            what: "exhaustive chunk (bytes in one buffer)",
+            needed: n as u64 * 4,
+            limit: x.parts().next().map_or(0, |p| p.2 as u64 * 4),
+        });
+    }
     let (mut gpu, mut fast) = (Stats::default(), Stats::default());
     let mut data = vec![0.0f32; n];
     let mut want = vec![0.0f32; n];

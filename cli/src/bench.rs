@@ -11,12 +11,9 @@ use wgact::{Activation, Context, Op, cpu, verify::Rng};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Ops to run (comma-separated): any name of `wgact apply --list` (default parameters)
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "sigmoid,relu,tanh,softmax"
-    )]
+    /// Ops to run (comma-separated): any name of `wgact apply --list`, with
+    /// default parameters. Default: every op of the table
+    #[arg(long, value_delimiter = ',')]
     ops: Vec<String>,
     /// Element counts (comma-separated; "2^20" or plain numbers). Default 2^10 ... 2^26
     #[arg(long, value_delimiter = ',')]
@@ -68,8 +65,10 @@ fn parse_size(s: &str) -> Result<usize, String> {
     } else {
         s.parse::<usize>().ok()
     };
-    v.filter(|&v| v > 0)
-        .ok_or_else(|| format!("bad size {s:?}: use a positive number or 2^K"))
+    // Up to 2^31 elements (8 GiB of input): the host holds the data, the
+    // result and the CPU path's output.
+    v.filter(|&v| v > 0 && v <= 1 << 31)
+        .ok_or_else(|| format!("bad size {s:?}: use a positive number or 2^K, at most 2^31"))
 }
 
 /// Median seconds of `f` over at least 3 runs and about `budget`; the first
@@ -191,6 +190,9 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
         Ok(ExitCode::from(2))
     };
     let mut acts = Vec::new();
+    if a.ops.is_empty() {
+        acts.extend(Op::ALL.iter().map(|&op| wgact::verify::sample(op)));
+    }
     for name in &a.ops {
         match Op::from_name(name) {
             Some(op) => acts.push(wgact::verify::sample(op)),

@@ -86,3 +86,44 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks over every argument, the ones generated
+    /// from the op table included (a parameter named like a fixed argument
+    /// would fail here).
+    #[test]
+    fn arguments_are_consistent() {
+        super::Cli::command().debug_assert();
+    }
+
+    /// One flag serves every op with a parameter of that name, so their
+    /// kinds must agree (floats and optional floats take the same value).
+    #[test]
+    fn parameter_flags_agree_on_their_kind() {
+        use wgact::activation::ParamKind::{Float, OptionalFloat};
+        for op in wgact::Op::ALL {
+            for p in op.info().params {
+                for other in wgact::Op::ALL {
+                    for q in other.info().params {
+                        let same_name = q.name == p.name || q.aliases.contains(&p.name);
+                        let compatible = p.kind == q.kind
+                            || matches!(
+                                (p.kind, q.kind),
+                                (Float, OptionalFloat) | (OptionalFloat, Float)
+                            );
+                        assert!(
+                            !same_name || compatible,
+                            "--{}: {} and {} disagree",
+                            p.name,
+                            op.name(),
+                            other.name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

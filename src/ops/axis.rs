@@ -4,7 +4,7 @@
 //! Tensors larger than one storage binding are taken in windows of whole
 //! outer slices. Rows longer than a workgroup should take, outer slices larger
 //! than a binding, and slices split across buffers are reduced in blocks whose
-//! partial (max, sum) pairs are merged: contiguous rows a workgroup per block,
+//! partial (max, t) pairs are merged: contiguous rows a workgroup per block,
 //! strided rows a thread per (block, column). No window crosses a buffer.
 
 use crate::Op;
@@ -176,7 +176,7 @@ pub(super) fn encode(
         || inner as u64 * 8 > ctx.max_binding
     {
         // Long rows, or outer slices larger than a binding or split across
-        // buffers: rows are reduced in blocks whose (max, sum) partials are
+        // buffers: rows are reduced in blocks whose (max, t) partials are
         // merged into stats[i], over as many windows as they need, none
         // crossing a buffer; then plane o is normalised in windows.
         // Contiguous rows here; strided ones in `strided_long`.
@@ -435,7 +435,7 @@ fn strided_long(
 /// The two scratch buffers one softmax uses at once.
 #[derive(Clone, Copy)]
 enum Scratch {
-    /// Row statistics (max, sum) read by pass 2.
+    /// Row statistics (max, t = sum - 1) read by pass 2.
     Stats = 0,
     /// Per-block partials of long rows.
     Parts = 1,

@@ -8,6 +8,7 @@ mod halves;
 mod simplex;
 mod texture;
 
+pub(crate) use simplex::max_row as simplex_max_row;
 pub use texture::TEXTURE_FORMATS;
 pub(crate) use texture::TexturePipelines;
 

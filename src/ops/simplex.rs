@@ -11,6 +11,11 @@ use crate::{Context, Error, Op, Result, Tensor};
 /// row stay under llvmpipe's cap of about 2^16 loop trips per invocation.
 const PER_THREAD: usize = 1536;
 
+/// The longest sparsemax row `ctx` takes.
+pub(crate) fn max_row(ctx: &Context) -> usize {
+    ctx.wg_size as usize * PER_THREAD
+}
+
 pub(super) fn encode(
     ctx: &Context,
     enc: &mut wgpu::CommandEncoder,
@@ -23,17 +28,7 @@ pub(super) fn encode(
     if x.is_empty() {
         return Ok(());
     }
-    let Some(dst) = out else {
-        // A fresh (unpooled) temporary: it stays alive in the encoder until
-        // the copy back has run.
-        let tmp = ctx.zeros(x.shape())?;
-        encode(ctx, enc, op, axis, x, Some(&tmp))?;
-        for (t, p) in tmp.parts.iter().zip(&x.parts) {
-            enc.copy_buffer_to_buffer(&t.buffer, t.offset, &p.buffer, p.offset, p.len as u64 * 4);
-        }
-        return Ok(());
-    };
-    let max_len = ctx.wg_size as usize * PER_THREAD;
+    let max_len = max_row(ctx);
     if len > max_len {
         return Err(Error::TooLarge {
             what: "sparsemax row (elements)",
@@ -41,6 +36,25 @@ pub(super) fn encode(
             limit: max_len as u64,
         });
     }
+    let Some(dst) = out else {
+        // In place: into a fresh (unpooled) temporary of the same size, kept
+        // alive by the encoder until the copy back has run; x's buffers need
+        // COPY_DST for that copy.
+        for p in &x.parts {
+            if !p.buffer.usage().contains(wgpu::BufferUsages::COPY_DST) {
+                return Err(Error::MissingUsage {
+                    what: "buffer of an in-place sparsemax",
+                    missing: "COPY_DST".into(),
+                });
+            }
+        }
+        let tmp = ctx.zeros(x.shape())?;
+        encode(ctx, enc, op, axis, x, Some(&tmp))?;
+        for (t, p) in tmp.parts.iter().zip(&x.parts) {
+            enc.copy_buffer_to_buffer(&t.buffer, t.offset, &p.buffer, p.offset, p.len as u64 * 4);
+        }
+        return Ok(());
+    };
     let plane = len * inner;
     to_u32(plane)?;
     let max_elems = max_window_elems(ctx);
