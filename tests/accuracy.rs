@@ -321,3 +321,21 @@ fn sparsemax_rows_sum_to_one() {
         }
     }
 }
+
+/// Found by tests/fuzz_api.rs on both backends: Mesa regrouped relu's
+/// `(slope * d) * 2` as `(slope * 2) * d`, inf * 0 = NaN at slope = threshold =
+/// x = FLT_MAX.
+#[test]
+fn relu_with_extreme_parameters() {
+    let act = Activation::Relu {
+        negative_slope: f32::MAX,
+        max_value: None,
+        threshold: f32::MAX,
+    };
+    let xs = [f32::MAX, 1.0, -f32::MAX, 3e38];
+    let want = wgact::cpu::apply(&act, &xs, &[4]).unwrap();
+    let got = gpu(act, &xs);
+    for ((x, g), w) in xs.iter().zip(&got).zip(&want) {
+        assert!(ulp_error(*w, *g) <= 1, "relu({x}) = {g}, want {w}");
+    }
+}

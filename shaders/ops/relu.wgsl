@@ -23,9 +23,12 @@ fn activate(x: f32) -> f32 {
         // -slope * inf
         return select(bitcast<f32>(F32_NEG_INF_BITS), bitcast<f32>(F32_INF_BITS), slope < 0.0);
     }
-    // Halve first when t - x could overflow; scaling by 2 is exact.
+    // Halve first when t - x could overflow; scaling by 2 is exact. Both
+    // steps are fenced: Mesa's compiler otherwise regroups the product as
+    // (slope * 2) * d, which is inf * 0 = NaN at slope = t = x = FLT_MAX
+    // (found by the fuzzer), or distributes it over the difference.
     if (max(abs(t), abs(x)) >= 1.0e38) {
-        return pos - (slope * (0.5 * t - 0.5 * x)) * 2.0;
+        return pos - fence(slope * fence(0.5 * t - 0.5 * x)) * 2.0;
     }
-    return pos - slope * (t - x);
+    return pos - slope * fence(t - x);
 }

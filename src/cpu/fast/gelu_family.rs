@@ -236,6 +236,10 @@ pub(crate) fn squareplus<const F: bool>(x: f32, b: f32) -> f32 {
         (pow2i(-64), pow2i(64), pow2i(-32), pow2i(-32))
     } else if small {
         (pow2i(64), pow2i(-64), pow2i(64), 1.0)
+    } else if b < pow2i(-100) {
+        // A tiny (even subnormal) b over a larger x: the quotient b / (2 (s +
+        // |x|)) is formed from b * 2^64, so its residual keeps every bit.
+        (1.0, 1.0, pow2i(64), pow2i(-64))
     } else {
         (1.0, 1.0, 1.0, 1.0)
     };
