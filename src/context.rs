@@ -316,10 +316,34 @@ impl Context {
         scoped(&self.device, f).map_err(|e| self.lost.explain(&self.device, e))
     }
 
+    /// Live GPU resources on this context's device, as wgpu counts them
+    /// (everything wgact holds: tensors, pooled outputs, staging and
+    /// scratch buffers, cached bind groups and uniforms; and whatever else the
+    /// caller created on a shared device). Zero on backends that count
+    /// nothing.
+    pub fn live_resources(&self) -> LiveResources {
+        let c = self.device.get_internal_counters().hal;
+        LiveResources {
+            buffers: c.buffers.read().max(0) as u64,
+            buffer_bytes: c.buffer_memory.read().max(0) as u64,
+            bind_groups: c.bind_groups.read().max(0) as u64,
+            textures: c.textures.read().max(0) as u64,
+        }
+    }
+
     /// Whether the device has been lost (destroyed, reset, or gone).
     pub fn is_lost(&self) -> bool {
         self.lost.check().is_err()
     }
+}
+
+/// Counts of live GPU resources ([`Context::live_resources`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LiveResources {
+    pub buffers: u64,
+    pub buffer_bytes: u64,
+    pub bind_groups: u64,
+    pub textures: u64,
 }
 
 /// Whether, and why, a context's device was lost: shared with wgpu's

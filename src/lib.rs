@@ -54,7 +54,7 @@ pub mod ulp;
 pub mod verify;
 
 pub use activation::{Kind, OpInfo, Relu};
-pub use context::{Context, ContextOptions};
+pub use context::{Context, ContextOptions, LiveResources};
 pub use error::{Error, Result};
 pub use ops::TEXTURE_FORMATS;
 pub use ops::chain::Chain;

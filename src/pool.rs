@@ -9,8 +9,9 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Free buffers kept at most.
+/// Free buffers kept at most, by count and by bytes (the oldest go first).
 const MAX_FREE: usize = 32;
+const MAX_FREE_BYTES: u64 = 512 << 20;
 
 #[derive(Default, Debug)]
 pub(crate) struct Pool {
@@ -36,9 +37,14 @@ impl Pool {
     }
 
     pub(crate) fn give(&self, b: wgpu::Buffer) {
+        if b.size() > MAX_FREE_BYTES {
+            return;
+        }
         let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        if free.len() < MAX_FREE {
-            free.push(b);
+        free.push(b);
+        let mut bytes: u64 = free.iter().map(|b| b.size()).sum();
+        while free.len() > MAX_FREE || bytes > MAX_FREE_BYTES {
+            bytes -= free.remove(0).size();
         }
     }
 

@@ -62,3 +62,26 @@ fn mlp_example_is_one_submission() {
 fn basic_example() {
     basic::main().expect("example runs");
 }
+
+#[allow(dead_code)]
+#[path = "../examples/soak.rs"]
+mod soak;
+
+/// The soak, short: 2000 mixed calls (every op, sizes to 2^14, chains, wrap,
+/// textures, async readback, in place); after warm-up the live buffers, their
+/// bytes and the host's memory stay flat.
+#[test]
+fn soak_stays_flat() {
+    let ctx = wgact::Context::new().expect("adapter");
+    let s = soak::run(&ctx, 2000, 14, 250).expect("soak runs");
+    let (warm, last) = (&s[1], &s[s.len() - 1]);
+    for x in &s {
+        eprintln!("{} calls: {:.0} MiB RSS, {:?}", x.calls, x.rss_mib, x.live);
+    }
+    assert!(last.live.buffers <= warm.live.buffers + 8, "buffers grow");
+    assert!(
+        last.live.buffer_bytes <= 2 * warm.live.buffer_bytes + (4 << 20),
+        "buffer bytes grow"
+    );
+    assert!(last.rss_mib <= warm.rss_mib + 64.0, "host memory grows");
+}
