@@ -32,6 +32,9 @@ pub fn run(ctx: &Context, calls: usize, max_log2: u32, every: usize) -> wgact::R
     let mut rng = verify::Rng::new(0x50a4);
     let acts: Vec<Activation> = Op::ALL.iter().map(|&op| verify::sample(op)).collect();
     let mut samples = Vec::new();
+    // One pool of inputs, sliced per call (drawing normals per element would
+    // cost more than the GPU work).
+    let pool: Vec<f32> = (0..1usize << max_log2).map(|_| rng.normal(3.0)).collect();
     let tex = ctx
         .device()
         .create_texture(&wgact::wgpu::TextureDescriptor {
@@ -55,7 +58,8 @@ pub fn run(ctx: &Context, calls: usize, max_log2: u32, every: usize) -> wgact::R
         // Log-uniform size, rows of 64 so that axis ops and glu take it.
         let n = ((2f64).powf(rng.unit() * max_log2 as f64) as usize).max(64) / 64 * 64;
         let shape = [n / 64, 64];
-        let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
+        let off = (rng.next_u64() as usize) % (pool.len() - n + 1);
+        let data = pool[off..off + n].to_vec();
         let act = acts[(rng.next_u64() % acts.len() as u64) as usize];
         let check = call % every == 0 || call <= 8;
         let got = match rng.next_u64() % 6 {

@@ -263,25 +263,51 @@ fn async_readback_maps_several_tensors_together() {
 
 #[test]
 fn eight_threads_share_one_context() {
+    threads_share_one_context(8, std::time::Duration::ZERO);
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Context>();
+    assert_send_sync::<wgact::Tensor>();
+}
+
+/// The long version: 8 threads for `WGACT_THREADS_SECS` seconds (default
+/// 600), every result checked. `cargo test --release --test embedding --
+/// --ignored threads_for_minutes`.
+#[test]
+#[ignore]
+fn threads_for_minutes() {
+    let secs = std::env::var("WGACT_THREADS_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600);
+    let calls = threads_share_one_context(8, std::time::Duration::from_secs(secs));
+    eprintln!("8 threads, {secs} s: {calls} calls, every result checked");
+}
+
+/// `n` threads on one context, each running every op of the table (and
+/// relu, softmax with per-thread parameters) on its own shapes, in place and
+/// not, with readbacks, each result checked; for at least 12 calls each and
+/// until `at_least` has passed. Returns the calls made.
+fn threads_share_one_context(n: usize, at_least: std::time::Duration) -> usize {
     let c: Arc<Context> = Arc::new(Context::new().expect("adapter"));
-    let handles: Vec<_> = (0..8)
+    let start = std::time::Instant::now();
+    let handles: Vec<_> = (0..n)
         .map(|t| {
             let c = c.clone();
             std::thread::spawn(move || {
-                let acts = [
-                    Activation::Sigmoid,
-                    Activation::Tanh,
-                    Activation::from(Relu::new().alpha(0.05 * t as f32).max_value(3.0)),
-                    Activation::Softmax {
-                        axis: (t % 2) as isize,
-                    },
-                ];
-                for i in 0..12 {
-                    let shape = [3 + t, 50 + 17 * i];
+                let mut acts: Vec<Activation> = wgact::Op::ALL
+                    .iter()
+                    .map(|&op| verify::sample(op).with_axis((t % 2) as isize))
+                    .collect();
+                acts.push(Activation::from(
+                    Relu::new().alpha(0.05 * t as f32).max_value(3.0),
+                ));
+                let mut i = 0;
+                while i < 12 || start.elapsed() < at_least {
+                    let shape = [2 * (3 + t), 50 + 18 * (i % 12)];
                     let data = random(shape[0] * shape[1], (t * 100 + i) as u64);
-                    let act = acts[(t + i) % 4];
+                    let act = acts[(t + i) % acts.len()];
                     let x = c.upload(&data, &shape).unwrap();
-                    let got = if i % 3 == 0 {
+                    let got = if i % 3 == 0 && act.kind() != wgact::Kind::Halves {
                         let mut y = c.upload(&data, &shape).unwrap();
                         c.apply_inplace(&act, &mut y).unwrap();
                         c.read(&y).unwrap()
@@ -289,16 +315,16 @@ fn eight_threads_share_one_context() {
                         c.read(&c.apply(&act, &x).unwrap()).unwrap()
                     };
                     assert_within(&act, &data, &shape, &got);
+                    i += 1;
                 }
+                i
             })
         })
         .collect();
-    for h in handles {
-        h.join().expect("a thread failed");
-    }
-    fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<Context>();
-    assert_send_sync::<wgact::Tensor>();
+    handles
+        .into_iter()
+        .map(|h| h.join().expect("a thread failed"))
+        .sum()
 }
 
 #[test]
