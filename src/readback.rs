@@ -146,6 +146,11 @@ struct MapState {
 /// A pending readback: resolves to one `Vec<f32>` per tensor.
 pub struct ReadFuture {
     device: wgpu::Device,
+    /// The submission holding the copies: polls wait for it alone (waiting
+    /// for "everything" races with other threads' submits inside wgpu-core,
+    /// which then panics: "the current submission index should be at least
+    /// the wait submission index", seen with 8 threads on lavapipe).
+    index: Option<wgpu::SubmissionIndex>,
     lost: crate::context::Lost,
     readback: Option<Readback>,
     state: Arc<Mutex<MapState>>,
@@ -154,7 +159,7 @@ pub struct ReadFuture {
 
 impl ReadFuture {
     pub(crate) fn new(ctx: &Context, enc: wgpu::CommandEncoder, rb: Readback) -> Result<Self> {
-        ctx.submit(enc)?;
+        let index = ctx.submit(enc)?;
         let state = Arc::new(Mutex::new(MapState {
             pending: rb.stagings.len(),
             ..Default::default()
@@ -176,6 +181,7 @@ impl ReadFuture {
         }
         Ok(ReadFuture {
             device: ctx.device.clone(),
+            index: Some(index),
             lost: ctx.lost.clone(),
             readback: Some(rb),
             state,
@@ -186,6 +192,7 @@ impl ReadFuture {
     fn failed(ctx: &Context, e: Error) -> Self {
         ReadFuture {
             device: ctx.device.clone(),
+            index: None,
             lost: ctx.lost.clone(),
             readback: None,
             state: Default::default(),
@@ -239,7 +246,7 @@ impl Future for ReadFuture {
             return Poll::Ready(Err(e));
         }
         self.state.lock().unwrap_or_else(|p| p.into_inner()).waker = Some(cx.waker().clone());
-        if let Err(e) = poll_slice(&self.device, None, 1) {
+        if let Err(e) = poll_slice(&self.device, self.index.clone(), 1) {
             return Poll::Ready(Err(self.lost.explain(&self.device, e)));
         }
         if let Some(r) = self.try_finish() {

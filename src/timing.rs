@@ -46,7 +46,10 @@ impl Context {
         &self,
         record: impl FnOnce(&mut wgpu::CommandEncoder) -> Result<()>,
     ) -> Result<Timing> {
-        self.wait_for(None)?;
+        // Earlier work first: wait for an empty submission after it (waiting
+        // for "everything" races with other threads' submits in wgpu-core).
+        let idle = self.queue.submit(std::iter::empty::<wgpu::CommandBuffer>());
+        self.wait_for(Some(idle))?;
         let mut enc = self.device.create_command_encoder(&Default::default());
         if !self.has_timestamps() {
             record(&mut enc)?;
