@@ -258,6 +258,17 @@ impl Future for ReadFuture {
     }
 }
 
+/// wgpu-core 30 can panic when one thread submits while another polls with
+/// a wait ("the current submission index should be at least the wait
+/// submission index": seen with 8 threads on lavapipe, whichever index the
+/// poll waits for), so wgact's submits and waits take turns. Waits are
+/// slices of a few milliseconds, so a submit waits at most that long.
+static SUBMIT_POLL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub(crate) fn submit_poll_lock() -> std::sync::MutexGuard<'static, ()> {
+    SUBMIT_POLL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Polls `device` for at most `ms` milliseconds, waiting for submission
 /// `index` (or for everything submitted, when `None`); true when it is done.
 /// Waits are short slices because wgpu's GL backend holds its context lock
@@ -267,6 +278,7 @@ pub(crate) fn poll_slice(
     index: Option<wgpu::SubmissionIndex>,
     ms: u64,
 ) -> Result<bool> {
+    let _serial = submit_poll_lock();
     match device.poll(wgpu::PollType::Wait {
         submission_index: index,
         timeout: Some(std::time::Duration::from_millis(ms)),

@@ -276,7 +276,11 @@ impl Context {
     }
 
     pub(crate) fn submit(&self, enc: wgpu::CommandEncoder) -> Result<wgpu::SubmissionIndex> {
-        let index = self.scoped(|| self.queue.submit([enc.finish()]))?;
+        let index = self.scoped(|| {
+            let cmd = enc.finish();
+            let _serial = crate::readback::submit_poll_lock();
+            self.queue.submit([cmd])
+        })?;
         self.submissions
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(index)

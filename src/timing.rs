@@ -48,7 +48,10 @@ impl Context {
     ) -> Result<Timing> {
         // Earlier work first: wait for an empty submission after it (waiting
         // for "everything" races with other threads' submits in wgpu-core).
-        let idle = self.queue.submit(std::iter::empty::<wgpu::CommandBuffer>());
+        let idle = {
+            let _serial = crate::readback::submit_poll_lock();
+            self.queue.submit(std::iter::empty::<wgpu::CommandBuffer>())
+        };
         self.wait_for(Some(idle))?;
         let mut enc = self.device.create_command_encoder(&Default::default());
         if !self.has_timestamps() {
