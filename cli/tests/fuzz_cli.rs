@@ -145,18 +145,7 @@ fn argv() -> impl Strategy<Value = Vec<String>> {
             .map(|o| o.name().to_string())
             .collect::<Vec<_>>(),
     );
-    let flag = prop_oneof![
-        Just("--alpha"),
-        Just("--axis"),
-        Just("--threshold"),
-        Just("--default-value"),
-        Just("--approximate"),
-        Just("--b"),
-        Just("--beta"),
-        Just("--max-value"),
-        Just("--negative-slope"),
-        Just("--chunk-bytes"),
-    ];
+    let flag = prop::sample::select(flags());
     let value = prop_oneof![
         Just("nan"),
         Just("-1"),
@@ -178,7 +167,7 @@ fn argv() -> impl Strategy<Value = Vec<String>> {
         .prop_map(|(op, flags)| {
             let mut v = vec![op, "IN".into(), "-o".into(), "OUT".into()];
             for (f, val) in flags {
-                v.push(f.to_string());
+                v.push(f);
                 if let Some(x) = val {
                     v.push(x.to_string());
                 }
@@ -188,8 +177,25 @@ fn argv() -> impl Strategy<Value = Vec<String>> {
     prop_oneof![3 => structured, 1 => shuffled()]
 }
 
+/// Every parameter flag of the op table (names and aliases), and
+/// `--chunk-bytes`.
+fn flags() -> Vec<String> {
+    let mut f: Vec<String> = wgact::Op::ALL
+        .iter()
+        .flat_map(|op| op.info().params)
+        .flat_map(|p| std::iter::once(&p.name).chain(p.aliases))
+        .map(|n| format!("--{}", n.replace('_', "-")))
+        .chain(["--chunk-bytes".to_string()])
+        .collect();
+    f.sort();
+    f.dedup();
+    f
+}
+
 fn shuffled() -> impl Strategy<Value = Vec<String>> {
     let word = prop_oneof![
+        3 => prop::sample::select(flags()),
+        7 => prop_oneof![
         Just("relu"),
         Just("gelu"),
         Just("glu"),
@@ -198,16 +204,6 @@ fn shuffled() -> impl Strategy<Value = Vec<String>> {
         Just("threshold"),
         Just("swish"),
         Just("nonsuch"),
-        Just("--alpha"),
-        Just("--axis"),
-        Just("--threshold"),
-        Just("--default-value"),
-        Just("--approximate"),
-        Just("--b"),
-        Just("--beta"),
-        Just("--max-value"),
-        Just("--negative-slope"),
-        Just("--chunk-bytes"),
         Just("--list"),
         Just("-o"),
         Just("IN"),
@@ -223,8 +219,10 @@ fn shuffled() -> impl Strategy<Value = Vec<String>> {
         Just("x"),
         Just("--"),
         Just("-"),
+    ]
+        .prop_map(String::from),
     ];
-    prop::collection::vec(word.prop_map(String::from), 0..9)
+    prop::collection::vec(word, 0..9)
 }
 
 proptest! {
