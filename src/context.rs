@@ -2,6 +2,7 @@
 //! set up once.
 
 use crate::kernels::Registry;
+use crate::memory::Memory;
 use crate::pool::Pool;
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +35,12 @@ pub struct ContextOptions {
     /// kernels at other sizes. `None`: 256, or less where the adapter's limits
     /// require it.
     pub workgroup_size: Option<u32>,
+    /// The most device memory (bytes) wgact's own buffers may hold at once;
+    /// a tensor past it is refused with [`Error::OutOfMemory`] before any
+    /// work. `None`: on CPU adapters 3/4 of the host memory available when
+    /// the context is made, elsewhere no budget (the driver's out-of-memory
+    /// report gives the same error). See [`Context::set_memory_budget`].
+    pub memory_budget: Option<u64>,
 }
 
 /// One adapter as `wgact info` reports it.
@@ -71,6 +78,8 @@ pub struct Context {
     /// never reused before its previous map has resolved.
     pub(crate) staging: Mutex<Option<wgpu::Buffer>>,
     pub(crate) pool: Arc<Pool>,
+    /// The ledger of device memory wgact holds, and its budget.
+    pub(crate) memory: Arc<Memory>,
     pub(crate) binds: Arc<crate::bindcache::BindCache>,
     /// Softmax's scratch buffers (stats, partials), reused across ops.
     pub(crate) scratch: Mutex<[Option<wgpu::Buffer>; 2]>,
@@ -241,6 +250,9 @@ impl Context {
         // can start anywhere.
         let align = align.max(16);
         max_binding = (max_binding / align * align).max(align);
+        let memory = Arc::new(Memory::new(opts.memory_budget.or_else(|| {
+            crate::memory::default_budget(info.as_ref().map(|i| i.device_type))
+        })));
         Ok(Context {
             device,
             queue,
@@ -254,6 +266,7 @@ impl Context {
             kernels,
             staging: Mutex::new(None),
             pool: Arc::new(Pool::default()),
+            memory,
             binds: Default::default(),
             scratch: Default::default(),
             submissions: AtomicU64::new(0),
@@ -331,6 +344,33 @@ impl Context {
         }
     }
 
+    /// Bytes of device memory held by wgact's own buffers (tensors it made,
+    /// pooled outputs); caller-wrapped buffers do not count.
+    pub fn memory_in_use(&self) -> u64 {
+        self.memory.live()
+    }
+
+    /// The memory budget ([`ContextOptions::memory_budget`]), if any.
+    pub fn memory_budget(&self) -> Option<u64> {
+        self.memory.budget()
+    }
+
+    /// Sets the most device memory wgact's own buffers may hold at once
+    /// (`None`: no budget). An embedding application can keep wgact inside
+    /// its share of the GPU; a call that would pass it returns
+    /// [`Error::OutOfMemory`] before any work, and the context stays usable.
+    ///
+    /// ```no_run
+    /// # let ctx = wgact::Context::new()?;
+    /// ctx.set_memory_budget(Some(64 << 20));
+    /// let e = ctx.zeros(&[32 << 20]).unwrap_err(); // 128 MiB
+    /// assert!(matches!(e, wgact::Error::OutOfMemory(_)));
+    /// # Ok::<(), wgact::Error>(())
+    /// ```
+    pub fn set_memory_budget(&self, bytes: Option<u64>) {
+        self.memory.set_budget(bytes);
+    }
+
     /// Whether the device has been lost (destroyed, reset, or gone).
     pub fn is_lost(&self) -> bool {
         self.lost.check().is_err()
@@ -365,11 +405,16 @@ impl Lost {
     }
 
     /// `e`, or [`Error::DeviceLost`] if the device was lost meanwhile (then
-    /// `e` is only a symptom). wgpu reports a loss from inside `poll`, so an
-    /// error polls once (without waiting) before it is explained.
+    /// `e` is only a symptom). wgpu reports a destroyed device from inside
+    /// `poll`, and only once the queue has drained, so an error waits (at
+    /// most a second, in slices) for the queue before it is explained.
     pub(crate) fn explain(&self, device: &wgpu::Device, e: Error) -> Error {
-        if self.check().is_ok() {
-            let _ = device.poll(wgpu::PollType::Poll);
+        let t = std::time::Instant::now();
+        while self.check().is_ok() && t.elapsed() < std::time::Duration::from_secs(1) {
+            match crate::readback::poll_slice(device, None, 20) {
+                Ok(false) => continue,
+                _ => break,
+            }
         }
         self.check().err().unwrap_or(e)
     }
@@ -383,8 +428,9 @@ pub(crate) fn scoped<T>(device: &wgpu::Device, f: impl FnOnce() -> T) -> Result<
     let out = f();
     let e1 = pollster::block_on(oom.pop());
     let e2 = pollster::block_on(validation.pop());
-    match e1.or(e2) {
-        Some(e) => Err(Error::Gpu(e.to_string())),
-        None => Ok(out),
+    match (e1, e2) {
+        (Some(e), _) => Err(Error::OutOfMemory(format!("the driver reports: {e}"))),
+        (None, Some(e)) => Err(Error::Gpu(e.to_string())),
+        (None, None) => Ok(out),
     }
 }

@@ -64,7 +64,13 @@ pub enum Error {
     /// further work can run on this context; make a new one.
     #[error("GPU device lost ({0}); create a new Context")]
     DeviceLost(String),
-    /// A validation or out-of-memory error reported by wgpu.
+    /// The device cannot hold what a call needs: refused before any work
+    /// when it would pass the memory budget
+    /// ([`Context::set_memory_budget`](crate::Context::set_memory_budget)),
+    /// or reported by the driver. The context stays usable.
+    #[error("out of device memory: {0}")]
+    OutOfMemory(String),
+    /// A validation error reported by wgpu.
     #[error("GPU error: {0}")]
     Gpu(String),
     /// Reading a result back from the GPU failed.

@@ -39,6 +39,7 @@ pub mod context;
 pub mod cpu;
 pub mod error;
 pub mod kernels;
+mod memory;
 #[cfg(feature = "npy")]
 pub mod npy;
 mod ops;

@@ -53,14 +53,18 @@ impl Context {
             let size = size.max(MIN_BUFFER);
             let staging = match &reuse {
                 Some(s) if i == 0 && s.size() >= size => s.clone(),
-                _ => self.scoped(|| {
-                    self.device.create_buffer(&wgpu::BufferDescriptor {
-                        label: Some("wgact staging"),
-                        size,
-                        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                        mapped_at_creation: false,
-                    })
-                })?,
+                _ => self
+                    .fits("a readback staging buffer", size)
+                    .and_then(|()| {
+                        self.scoped(|| {
+                            self.device.create_buffer(&wgpu::BufferDescriptor {
+                                label: Some("wgact staging"),
+                                size,
+                                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                                mapped_at_creation: false,
+                            })
+                        })
+                    })?,
             };
             stagings.push(staging);
         }

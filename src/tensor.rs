@@ -2,6 +2,7 @@
 //! created by upload, zeros, empty or wrap; readback is in `readback.rs`.
 
 use crate::bindcache::BindCache;
+use crate::memory::Charge;
 use crate::pool::Pool;
 use crate::shape::numel;
 use crate::{Context, Error, Result};
@@ -32,6 +33,8 @@ pub(crate) struct Part {
     pub(crate) len: usize,
     /// Where the buffer goes back when the tensor is dropped (op outputs).
     pool: Option<Arc<Pool>>,
+    /// The buffer's charge to the memory ledger (none for a caller's buffer).
+    charge: Option<Charge>,
 }
 
 impl Tensor {
@@ -84,13 +87,19 @@ fn granule(shape: &[usize], max: usize) -> usize {
 }
 
 impl Part {
-    fn new(buffer: wgpu::Buffer, start: usize, len: usize, pool: Option<Arc<Pool>>) -> Self {
+    fn new(
+        (buffer, charge): (wgpu::Buffer, Option<Charge>),
+        start: usize,
+        len: usize,
+        pool: Option<Arc<Pool>>,
+    ) -> Self {
         Part {
             buffer,
             offset: 0,
             start,
             len,
             pool,
+            charge,
         }
     }
 }
@@ -100,7 +109,7 @@ impl Drop for Tensor {
         for p in &mut self.parts {
             self.binds.forget(&p.buffer);
             if let Some(pool) = p.pool.take() {
-                pool.give(p.buffer.clone());
+                pool.give((p.buffer.clone(), p.charge.take()));
             }
         }
     }
@@ -140,6 +149,9 @@ impl Context {
         mut part: impl FnMut(usize, usize) -> Result<Part>,
     ) -> Result<Tensor> {
         let len = self.check_size(shape)?;
+        self.lost.check()?;
+        // The whole tensor must fit before its first buffer is made.
+        self.fits("a tensor", storage_size(len as u64 * 4))?;
         let max = self.max_buffer_elems;
         let (granule, step) = if len <= max {
             (len.max(1), len.max(1))
@@ -164,15 +176,58 @@ impl Context {
         })
     }
 
-    fn create_storage(&self, bytes: u64, mapped: bool) -> Result<wgpu::Buffer> {
-        self.scoped(|| {
+    /// `Ok` when `bytes` more fit in the memory budget, after dropping the
+    /// pool's free buffers if that is what it takes.
+    pub(crate) fn fits(&self, what: &str, bytes: u64) -> Result<()> {
+        self.memory.check(what, bytes).or_else(|e| {
+            if self.pool.clear() {
+                self.memory.check(what, bytes)
+            } else {
+                Err(e)
+            }
+        })
+    }
+
+    fn create_storage(&self, bytes: u64, mapped: bool) -> Result<(wgpu::Buffer, Option<Charge>)> {
+        let size = storage_size(bytes);
+        let charge = match self.memory.reserve("a tensor buffer", size) {
+            Ok(c) => c,
+            Err(e) if self.pool.clear() => self
+                .memory
+                .reserve("a tensor buffer", size)
+                .map_err(|_| e)?,
+            Err(e) => return Err(e),
+        };
+        let buffer = self.scoped(|| {
             self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("wgact tensor"),
-                size: storage_size(bytes),
+                size,
                 usage: TENSOR_USAGE,
                 mapped_at_creation: mapped,
             })
-        })
+        })?;
+        if !mapped {
+            self.probe()?;
+        }
+        Ok((buffer, Some(charge)))
+    }
+
+    /// wgpu makes buffers on a destroyed device without a word (invalid
+    /// ones), and reports the loss only once the queue has drained; a tiny
+    /// mapped buffer shows it at once, since mapping an invalid buffer fails.
+    fn probe(&self) -> Result<()> {
+        let b = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("wgact probe"),
+            size: 16,
+            usage: wgpu::BufferUsages::MAP_WRITE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: true,
+        });
+        let ok = b.slice(..).get_mapped_range_mut().is_ok();
+        if ok {
+            b.unmap();
+            return Ok(());
+        }
+        Err(self.lost.explain(&self.device, Error::DeviceLost("device destroyed".into())))
     }
 
     /// Uploads `data` as a tensor of `shape` (C order).
@@ -193,17 +248,17 @@ impl Context {
             });
         }
         self.new_tensor(shape, |start, n| {
-            let buffer = self.create_storage(n as u64 * 4, true)?;
+            let (buffer, charge) = self.create_storage(n as u64 * 4, true)?;
             {
                 let mut view = buffer
                     .slice(..)
                     .get_mapped_range_mut()
-                    .map_err(|e| Error::Gpu(e.to_string()))?;
+                    .map_err(|e| self.lost.explain(&self.device, Error::Gpu(e.to_string())))?;
                 view.slice(..n * 4)
                     .copy_from_slice(bytemuck::cast_slice(&data[start..start + n]));
             }
             buffer.unmap();
-            Ok(Part::new(buffer, start, n, None))
+            Ok(Part::new((buffer, charge), start, n, None))
         })
     }
 
@@ -220,14 +275,14 @@ impl Context {
     pub fn empty(&self, shape: &[usize]) -> Result<Tensor> {
         self.new_tensor(shape, |start, n| {
             let size = storage_size(n as u64 * 4);
-            let buffer = match self.pool.take(size) {
+            let owned = match self.pool.take(size) {
                 Some(b) => b,
                 None => {
                     self.pool.count_allocation();
                     self.create_storage(size, false)?
                 }
             };
-            Ok(Part::new(buffer, start, n, Some(self.pool.clone())))
+            Ok(Part::new(owned, start, n, Some(self.pool.clone())))
         })
     }
 
@@ -269,7 +324,7 @@ impl Context {
         }
         // One part: len fits one buffer (checked above).
         self.new_tensor(shape, |start, n| {
-            let mut part = Part::new(buffer.clone(), start, n, None);
+            let mut part = Part::new((buffer.clone(), None), start, n, None);
             part.offset = offset;
             Ok(part)
         })

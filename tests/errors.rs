@@ -206,11 +206,88 @@ fn a_destroyed_device_gives_typed_errors_not_panics() {
         "{:?}",
         t.elapsed()
     );
-    let lost = c.is_lost();
     for (what, r) in results {
-        let e = r.expect_err(what);
-        if lost {
-            assert!(matches!(e, Error::DeviceLost(_)), "{what}: {e}");
+        match r {
+            Err(Error::DeviceLost(_)) => {}
+            other => panic!("{what}: {other:?}"),
         }
     }
+    assert!(c.is_lost());
+}
+
+/// Whichever call comes first after `device.destroy()`, it returns
+/// `Error::DeviceLost` (a fresh context per call, so no earlier call has
+/// seen the loss), and so does every call after it.
+#[test]
+fn any_first_call_after_destroy_is_device_lost() {
+    type Call = fn(&wgact::Context, &wgact::Tensor) -> Result<(), Error>;
+    let calls: Vec<(&str, Call)> = vec![
+        ("upload", |c, _| c.upload(&[1.0; 8], &[8]).map(|_| ())),
+        ("zeros", |c, _| c.zeros(&[8]).map(|_| ())),
+        ("empty", |c, _| c.empty(&[8]).map(|_| ())),
+        ("read", |c, x| c.read(x).map(|_| ())),
+        ("read_async", |c, x| {
+            pollster::block_on(c.read_async(x)).map(|_| ())
+        }),
+        ("apply", |c, x| {
+            c.apply(&Activation::Gelu { approximate: false }, x)
+                .map(|_| ())
+        }),
+        ("apply_inplace", |c, _| {
+            let mut y = c.zeros(&[2, 2])?;
+            c.apply_inplace(&Activation::Sigmoid, &mut y)
+        }),
+        ("softmax", |c, x| c.softmax(x, 0).map(|_| ())),
+        ("chain", |c, x| {
+            let mut ch = c.chain();
+            let h = ch.apply(&Activation::Relu6, x)?;
+            ch.read(&[&h]).map(|_| ())
+        }),
+        ("encode", |c, x| {
+            let out = c.empty(x.shape())?;
+            let mut enc = c.device().create_command_encoder(&Default::default());
+            c.encode(&mut enc, &Activation::Tanh, x, Some(&out))
+        }),
+    ];
+    for (what, call) in calls {
+        let c = wgact::Context::new().unwrap();
+        let x = c.upload(&[1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+        let _pending = c.apply(&Activation::Sigmoid, &x).unwrap();
+        // A pooled buffer, so ops may not need a new one.
+        drop(c.apply(&Activation::Sigmoid, &x).unwrap());
+        c.device().destroy();
+        let t = std::time::Instant::now();
+        match call(&c, &x) {
+            Err(Error::DeviceLost(_)) => {}
+            other => panic!("{what} first after destroy: {other:?}"),
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(3),
+            "{what}: {:?}",
+            t.elapsed()
+        );
+        match c.read(&x) {
+            Err(Error::DeviceLost(_)) => {}
+            other => panic!("read after {what}: {other:?}"),
+        }
+    }
+}
+
+/// A streamed file through a destroyed device: `Error::DeviceLost`, and no
+/// output file.
+#[cfg(feature = "npy")]
+#[test]
+fn streaming_through_a_destroyed_device_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("wgact-lost-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("x.npy");
+    wgact::npy::write_f32_atomic(&src, &[1.0, 2.0, 3.0], &[3]).unwrap();
+    let out = dir.join("y.npy");
+    let c = wgact::Context::new().unwrap();
+    c.device().destroy();
+    let opts = wgact::stream::StreamOptions { chunk_bytes: 4 };
+    let r = wgact::stream::apply_file(&c, &Activation::Tanh, &src, &out, &opts, &mut |_, _| {});
+    assert!(matches!(r, Err(Error::DeviceLost(_))), "{r:?}");
+    assert!(!out.exists(), "no output file from a lost device");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -464,6 +464,7 @@ fn scratch(ctx: &Context, role: Scratch, bytes: u64) -> Result<wgpu::Buffer> {
         .next_power_of_two()
         .min(ctx.max_binding)
         .max(bytes);
+    ctx.fits("softmax scratch", size)?;
     let b = ctx.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("softmax scratch"),
         size,
