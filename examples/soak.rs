@@ -14,6 +14,8 @@ pub struct Sample {
     pub calls: usize,
     pub rss_mib: f64,
     pub live: wgact::LiveResources,
+    /// wgact's own ledger ([`Context::memory_in_use`]), in bytes.
+    pub wgact_bytes: u64,
 }
 
 /// Resident set size of this process, in MiB (Linux; 0 elsewhere).
@@ -28,7 +30,13 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |pages| pages * 4096.0 / (1 << 20) as f64)
 }
 
-pub fn run(ctx: &Context, calls: usize, max_log2: u32, every: usize) -> wgact::Result<Vec<Sample>> {
+pub fn run(
+    ctx: &Context,
+    calls: usize,
+    max_log2: u32,
+    every: usize,
+    on_sample: &mut dyn FnMut(&Sample),
+) -> wgact::Result<Vec<Sample>> {
     let mut rng = verify::Rng::new(0x50a4);
     let acts: Vec<Activation> = Op::ALL.iter().map(|&op| verify::sample(op)).collect();
     let mut samples = Vec::new();
@@ -137,11 +145,14 @@ pub fn run(ctx: &Context, calls: usize, max_log2: u32, every: usize) -> wgact::R
             ctx.device()
                 .poll(wgact::wgpu::PollType::wait_indefinitely())
                 .ok();
-            samples.push(Sample {
+            let sample = Sample {
                 calls: call,
                 rss_mib: rss_mib(),
                 live: ctx.live_resources(),
-            });
+                wgact_bytes: ctx.memory_in_use(),
+            };
+            on_sample(&sample);
+            samples.push(sample);
         }
     }
     Ok(samples)
@@ -149,6 +160,20 @@ pub fn run(ctx: &Context, calls: usize, max_log2: u32, every: usize) -> wgact::R
 
 fn bytemuck_bytes(x: &[f32]) -> &[u8] {
     bytemuck::cast_slice(x)
+}
+
+/// One line of the series, as soon as it is sampled.
+fn print_sample(s: &Sample, start: std::time::Instant) {
+    println!(
+        "{:>8} {:>9.1} {:>8} {:>12.1} {:>11} {:>11.1} {:>6.0}",
+        s.calls,
+        s.rss_mib,
+        s.live.buffers,
+        s.live.buffer_bytes as f64 / (1 << 20) as f64,
+        s.live.bind_groups,
+        s.wgact_bytes as f64 / (1 << 20) as f64,
+        start.elapsed().as_secs_f64()
+    );
 }
 
 #[allow(dead_code)]
@@ -164,19 +189,10 @@ fn main() -> wgact::Result<()> {
     println!("adapter: {}", ctx.describe());
     let t = std::time::Instant::now();
     println!(
-        "{:>8} {:>9} {:>8} {:>12} {:>11}",
-        "calls", "RSS MiB", "buffers", "buffer MiB", "bind groups"
+        "{:>8} {:>9} {:>8} {:>12} {:>11} {:>11} {:>6}",
+        "calls", "RSS MiB", "buffers", "buffer MiB", "bind groups", "wgact MiB", "s"
     );
-    for s in run(&ctx, calls, max_log2, every)? {
-        println!(
-            "{:>8} {:>9.1} {:>8} {:>12.1} {:>11}",
-            s.calls,
-            s.rss_mib,
-            s.live.buffers,
-            s.live.buffer_bytes as f64 / (1 << 20) as f64,
-            s.live.bind_groups
-        );
-    }
+    run(&ctx, calls, max_log2, every, &mut |s| print_sample(s, t))?;
     println!("{calls} calls in {:.0} s", t.elapsed().as_secs_f64());
     Ok(())
 }

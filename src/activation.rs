@@ -34,6 +34,17 @@ pub enum Reduce {
     Simplex,
 }
 
+/// What an op's backward reads besides the upstream gradient `dy`: its
+/// forward input `x` or its forward output `y` (whichever gives the
+/// derivative as cheaply and as accurately; the table says which).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GradFrom {
+    /// The forward input.
+    X,
+    /// The forward output.
+    Y,
+}
+
 /// The type of a parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamKind {
@@ -230,6 +241,11 @@ pub struct OpInfo {
     /// Points where the op changes formula or slope (with default
     /// parameters); the sweep tests around each.
     pub kinks: &'static [f32],
+    /// What the backward reads besides `dy`.
+    pub grad_from: GradFrom,
+    /// The backward's documented ULP bound (axis ops also accept an absolute
+    /// error within 2^-22 of the terms that cancel; see `verify`).
+    pub grad_bound: Bound,
     /// The formula, for the README and `--list`.
     pub formula: &'static str,
     /// Special values and differences from TensorFlow, for the README.
@@ -336,6 +352,15 @@ pub(crate) enum RefFn {
     Pair(fn(f32, f32) -> f32),
 }
 
+/// The CPU reference of one op's backward (vector-Jacobian product), by kind:
+/// elementwise `(v, dy) -> dx` with `v` the table's [`GradFrom`]; axis ops
+/// `(v_row, dy_row, dx_row)`; glu `(a, b, dy) -> (da, db)`.
+pub(crate) enum RefGrad {
+    Map(Box<dyn Fn(f32, f32) -> f32 + Send + Sync>),
+    Row(fn(&[f32], &[f32], &mut [f32])),
+    Pair(fn(f32, f32, f32) -> (f32, f32)),
+}
+
 /// Accepts the parameter name `axis` only (see `reference_fn!`).
 macro_rules! only_axis {
     (axis) => {};
@@ -367,6 +392,22 @@ macro_rules! reference_fn {
     ($kind:ident $(($r:ident))?, $f:ident $(, $p:ident)*) => {
         compile_error!("axis ops and glu take exactly one parameter, `axis`")
     };
+}
+
+macro_rules! reference_grad_fn {
+    (Elementwise, $f:ident $(, $p:ident)*) => {
+        $crate::activation::RefGrad::Map(Box::new(move |v, dy| {
+            $crate::cpu::reference::grad::$f(v, dy $(, $p)*)
+        }))
+    };
+    (Axis($r:ident), $f:ident, $p:ident) => {{
+        let _ = $p;
+        $crate::activation::RefGrad::Row($crate::cpu::reference::grad::$f)
+    }};
+    (Halves, $f:ident, $p:ident) => {{
+        let _ = $p;
+        $crate::activation::RefGrad::Pair($crate::cpu::reference::grad::$f)
+    }};
 }
 
 /// The fast CPU map of an elementwise op over `src` into `out` (`F`: FMA
@@ -413,12 +454,15 @@ macro_rules! fast_fn {
 /// Variant { /// param doc
 ///           param: type = (default) | required, Check, [aliases]; ... } => {
 ///     name: "keras_name", aliases: [...], kind: Kind, bound: (short, long),
-///     kinks: [...], formula: "...", specials: "...", fns: snake_name,
+///     kinks: [...], grad: X | Y, grad_bound: (short, long),
+///     formula: "...", specials: "...", fns: snake_name,
 /// }
 /// ```
 ///
-/// `fns` names the op's WGSL file `shaders/ops/<fns>.wgsl`, its reference
-/// `cpu::reference::<fns>` and its fast function `cpu::fast::<fns>`.
+/// `fns` names the op's WGSL file `shaders/ops/<fns>.wgsl` (forward and
+/// backward), its references `cpu::reference::<fns>` and
+/// `cpu::reference::grad::<fns>`, and its fast function `cpu::fast::<fns>`.
+/// `grad` says what the backward reads besides `dy` (see [`GradFrom`]).
 macro_rules! activations {
     ($(
         $(#[doc = $doc:literal])*
@@ -431,6 +475,7 @@ macro_rules! activations {
             kind: $kind:ident $(($reduce:ident))?,
             bound: ($bshort:expr, $blong:expr),
             kinks: [$($kink:expr),*],
+            grad: $grad:ident, grad_bound: ($gshort:expr, $glong:expr),
             formula: $formula:literal,
             specials: $specials:literal,
             fns: $fns:ident $(,)?
@@ -479,6 +524,8 @@ macro_rules! activations {
                             }),*)?],
                             bound: Bound { short: $bshort, long: $blong },
                             kinks: &[$($kink),*],
+                            grad_from: GradFrom::$grad,
+                            grad_bound: Bound { short: $gshort, long: $glong },
                             formula: $formula,
                             specials: $specials,
                             wgsl: include_str!(concat!("../shaders/ops/", stringify!($fns), ".wgsl")),
@@ -529,6 +576,13 @@ macro_rules! activations {
             pub(crate) fn reference_fn(&self) -> $crate::activation::RefFn {
                 match *self {
                     $(Activation::$V $({ $($p,)* })? => reference_fn!($kind $(($reduce))?, $fns $($(, $p)*)?),)*
+                }
+            }
+
+            /// The CPU reference of this op's backward, with these parameters.
+            pub(crate) fn reference_grad_fn(&self) -> $crate::activation::RefGrad {
+                match *self {
+                    $(Activation::$V $({ $($p,)* })? => reference_grad_fn!($kind $(($reduce))?, $fns $($(, $p)*)?),)*
                 }
             }
 

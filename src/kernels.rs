@@ -64,6 +64,23 @@ pub enum Kernel {
     Simplex { op: Op },
     /// An op over the two halves of an axis (glu).
     Halves { op: Op },
+    /// The backward of an elementwise op: dx = grad(v, dy), or over dy.
+    GradMap { op: Op, width: Width, inplace: bool },
+    /// The backward of an axis op, a workgroup per row.
+    GradRows { op: Op, inplace: bool },
+    /// The backward of a halves op (glu), writing `which` of da and db.
+    GradHalves { op: Op, which: HalvesGrad },
+}
+
+/// Which gradients a [`Kernel::GradHalves`] dispatch writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HalvesGrad {
+    /// Both, into one binding of dx (whole planes).
+    Both,
+    /// The first half's (ranges of a large plane).
+    A,
+    /// The second half's.
+    B,
 }
 
 /// Full WGSL of one file of `shaders/`.
@@ -74,11 +91,12 @@ macro_rules! shader {
 }
 
 /// Shared numerics every op module starts with (WGSL has no `#include`).
-pub const SHARED: [&str; 4] = [
+pub const SHARED: [&str; 5] = [
     shader!("common.wgsl"),
     shader!("elementary.wgsl"),
     shader!("shared_exp.wgsl"),
     shader!("shared_gelu.wgsl"),
+    shader!("grad_common.wgsl"),
 ];
 
 /// The parameter prelude of `op`: `fn p_<name>() -> f32` for each of its
@@ -114,15 +132,26 @@ fn elementwise_module(op: Op, entry_file: &str) -> String {
     s
 }
 
+/// The module of `op`'s backward with the entry points `entry_file`: the
+/// shared numerics, the backward helpers, the op's parameters (elementwise
+/// ops) or the axis ops' shared functions, and the op's file.
+fn grad_module(op: Op, entry_file: &str) -> String {
+    let mut parts = SHARED.to_vec();
+    let prelude = param_prelude(op);
+    match op.info().kind {
+        Kind::Elementwise => parts.extend([shader!("params.wgsl"), prelude.as_str()]),
+        Kind::Axis(_) => parts.push(shader!("softmax_common.wgsl")),
+        Kind::Halves => {}
+    }
+    parts.extend([op.info().wgsl, entry_file]);
+    parts.join("\n")
+}
+
 /// The module of an axis op with the machinery `entry_file`.
 fn axis_module(op: Op, entry_file: &str) -> String {
-    [
-        shader!("common.wgsl"),
-        shader!("softmax_common.wgsl"),
-        op.info().wgsl,
-        entry_file,
-    ]
-    .join("\n")
+    let mut parts = SHARED.to_vec();
+    parts.extend([shader!("softmax_common.wgsl"), op.info().wgsl, entry_file]);
+    parts.join("\n")
 }
 
 /// The WGSL name of a storage-texture format wgact writes
@@ -172,6 +201,25 @@ impl Kernel {
                 Kind::Axis(Reduce::Simplex) => v.push(Kernel::Simplex { op }),
                 Kind::Halves => v.push(Kernel::Halves { op }),
             }
+            match op.info().kind {
+                Kind::Elementwise => {
+                    for width in [Width::Scalar, Width::Vec4] {
+                        for inplace in [false, true] {
+                            v.push(Kernel::GradMap { op, width, inplace });
+                        }
+                    }
+                }
+                Kind::Axis(_) => {
+                    for inplace in [false, true] {
+                        v.push(Kernel::GradRows { op, inplace });
+                    }
+                }
+                Kind::Halves => {
+                    for which in [HalvesGrad::Both, HalvesGrad::A, HalvesGrad::B] {
+                        v.push(Kernel::GradHalves { op, which });
+                    }
+                }
+            }
         }
         v
     }
@@ -184,6 +232,9 @@ impl Kernel {
             Kernel::Norm { op, .. } => format!("{}/norm", op.name()),
             Kernel::Simplex { op, .. } => format!("{}/simplex", op.name()),
             Kernel::Halves { op } => format!("{}/halves", op.name()),
+            Kernel::GradMap { op, width, .. } => format!("{}/grad/{width:?}", op.name()),
+            Kernel::GradRows { op, .. } => format!("{}/grad/rows", op.name()),
+            Kernel::GradHalves { op, .. } => format!("{}/grad/halves", op.name()),
         }
     }
 
@@ -209,6 +260,18 @@ impl Kernel {
                 shader!("halves.wgsl"),
             ]
             .join("\n"),
+            Kernel::GradMap {
+                op,
+                width: Width::Scalar,
+                ..
+            } => grad_module(op, shader!("grad_elementwise.wgsl")),
+            Kernel::GradMap {
+                op,
+                width: Width::Vec4,
+                ..
+            } => grad_module(op, shader!("grad_elementwise4.wgsl")),
+            Kernel::GradRows { op, .. } => grad_module(op, shader!("grad_rows.wgsl")),
+            Kernel::GradHalves { op, .. } => grad_module(op, shader!("grad_halves.wgsl")),
         }
     }
 
@@ -223,7 +286,24 @@ impl Kernel {
                 ..
             }
             | Kernel::Simplex { .. }
-            | Kernel::Halves { .. } => "main",
+            | Kernel::Halves { .. }
+            | Kernel::GradMap { inplace: false, .. }
+            | Kernel::GradRows { inplace: false, .. }
+            | Kernel::GradHalves {
+                which: HalvesGrad::Both,
+                ..
+            } => "main",
+            Kernel::GradHalves {
+                which: HalvesGrad::A,
+                ..
+            } => "main_a",
+            Kernel::GradHalves {
+                which: HalvesGrad::B,
+                ..
+            } => "main_b",
+            Kernel::GradMap { inplace: true, .. } | Kernel::GradRows { inplace: true, .. } => {
+                "main_inplace"
+            }
             Kernel::Map { inplace: true, .. }
             | Kernel::Norm {
                 layout: NormLayout::Elements,

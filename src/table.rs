@@ -13,6 +13,7 @@ activations! {
         alpha: f32 = (1.0), FinitePositive, [];
     } => {
         name: "celu", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [0.0],
+        grad: X, grad_bound: (4, 4),
         formula: "x if x >= 0 else alpha * (exp(x / alpha) - 1)",
         specials: "-inf → -alpha",
         fns: celu,
@@ -23,6 +24,7 @@ activations! {
         alpha: f32 = (1.0), Finite, [];
     } => {
         name: "elu", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [0.0],
+        grad: X, grad_bound: (4, 4),
         formula: "x if x > 0 else alpha * (exp(x) - 1)",
         specials: "-inf → -alpha",
         fns: elu,
@@ -30,6 +32,7 @@ activations! {
     /// `exp(x)`.
     Exponential => {
         name: "exponential", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: Y, grad_bound: (4, 4),
         formula: "exp(x)",
         specials: "-inf → 0, x > 88.72 → inf",
         fns: exponential,
@@ -40,6 +43,7 @@ activations! {
         approximate: bool = (false), None, [];
     } => {
         name: "gelu", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (4, 4),
         formula: "x/2 * (1 + erf(x / sqrt(2))); approximate: x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))",
         specials: "-inf → 0 (TF: NaN), +inf → inf; Gaussian tail down to subnormals",
         fns: gelu,
@@ -50,6 +54,7 @@ activations! {
         axis: isize = (-1), None, [];
     } => {
         name: "glu", aliases: [], kind: Halves, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (8, 8),
         formula: "a * sigmoid(b), a and b the halves of `axis` (the output has it halved)",
         specials: "odd axis length: an error",
         fns: glu,
@@ -60,6 +65,7 @@ activations! {
         threshold: f32 = (0.5), Finite, [];
     } => {
         name: "hard_shrink", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [-0.5, 0.5],
+        grad: X, grad_bound: (1, 1),
         formula: "x if |x| > threshold else 0",
         specials: "NaN → NaN (TF: 0)",
         fns: hard_shrink,
@@ -67,6 +73,7 @@ activations! {
     /// `relu6(x + 3) / 6`.
     HardSigmoid => {
         name: "hard_sigmoid", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [-3.0, 3.0],
+        grad: X, grad_bound: (1, 1),
         formula: "relu6(x + 3) / 6",
         specials: "",
         fns: hard_sigmoid,
@@ -74,6 +81,7 @@ activations! {
     /// `x * relu6(x + 3) / 6`.
     HardSilu => {
         name: "hard_silu", aliases: ["hard_swish"], kind: Elementwise, bound: (4, 4), kinks: [-3.0, 3.0],
+        grad: X, grad_bound: (1, 1),
         formula: "x * relu6(x + 3) / 6",
         specials: "-inf → 0 (TF: NaN)",
         fns: hard_silu,
@@ -81,6 +89,7 @@ activations! {
     /// `clip(x, -1, 1)`.
     HardTanh => {
         name: "hard_tanh", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [-1.0, 1.0],
+        grad: X, grad_bound: (1, 1),
         formula: "clip(x, -1, 1)",
         specials: "",
         fns: hard_tanh,
@@ -91,6 +100,7 @@ activations! {
         negative_slope: f32 = (0.2), Finite, [];
     } => {
         name: "leaky_relu", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [0.0],
+        grad: X, grad_bound: (1, 1),
         formula: "x if x > 0 else negative_slope * x",
         specials: "",
         fns: leaky_relu,
@@ -98,6 +108,7 @@ activations! {
     /// `x`.
     Linear => {
         name: "linear", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [],
+        grad: X, grad_bound: (1, 1),
         formula: "x",
         specials: "",
         fns: linear,
@@ -105,6 +116,7 @@ activations! {
     /// `-softplus(-x)`.
     LogSigmoid => {
         name: "log_sigmoid", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (4, 4),
         formula: "-log(1 + exp(-x))",
         specials: "-inf → -inf, +inf → -0",
         fns: log_sigmoid,
@@ -115,6 +127,7 @@ activations! {
         axis: isize = (-1), None, [];
     } => {
         name: "log_softmax", aliases: [], kind: Axis(MaxSumExp), bound: (8, 16), kinks: [],
+        grad: Y, grad_bound: (8, 16),
         formula: "x - max - log(sum(exp(x - max))) along `axis`",
         specials: "-inf entries → -inf; a row with NaN or +inf, or only -inf → all NaN",
         fns: log_softmax,
@@ -122,6 +135,7 @@ activations! {
     /// `x * tanh(softplus(x))`.
     Mish => {
         name: "mish", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (4, 4),
         formula: "x * tanh(log(1 + exp(x)))",
         specials: "-inf → 0 (TF: NaN), 1e30 → 1e30",
         fns: mish,
@@ -137,6 +151,7 @@ activations! {
         threshold: f32 = (0.0), Finite, [];
     } => {
         name: "relu", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [0.0],
+        grad: X, grad_bound: (1, 1),
         formula: "pos = x if x > threshold else 0; pos = clip(pos, 0, max_value) if set; pos - negative_slope * max(threshold - x, 0)",
         specials: "+inf → max_value or inf; -inf → 0 when the slope is 0, else -slope * inf (TF: NaN when threshold != 0)",
         fns: relu,
@@ -144,6 +159,7 @@ activations! {
     /// `min(max(x, 0), 6)`.
     Relu6 => {
         name: "relu6", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [0.0, 6.0],
+        grad: X, grad_bound: (1, 1),
         formula: "min(max(x, 0), 6)",
         specials: "",
         fns: relu6,
@@ -151,6 +167,7 @@ activations! {
     /// Scaled elu with Klambauer et al.'s constants.
     Selu => {
         name: "selu", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [0.0],
+        grad: X, grad_bound: (4, 4),
         formula: "scale * (x if x > 0 else alpha * (exp(x) - 1)), scale = 1.0507009873554804934193349852946, alpha = 1.6732632423543772848170429916717",
         specials: "-inf → -scale * alpha",
         fns: selu,
@@ -158,6 +175,7 @@ activations! {
     /// `1 / (1 + exp(-x))`.
     Sigmoid => {
         name: "sigmoid", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (4, 4),
         formula: "1 / (1 + exp(-x))",
         specials: "-inf → 0, +inf → 1, ±0 → 0.5",
         fns: sigmoid,
@@ -168,6 +186,7 @@ activations! {
         beta: f32 = (1.0), Finite, [];
     } => {
         name: "silu", aliases: ["swish"], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (4, 4),
         formula: "x * sigmoid(beta * x)",
         specials: "-inf → 0 (TF: NaN), +inf → inf",
         fns: silu,
@@ -178,6 +197,7 @@ activations! {
         threshold: f32 = (0.5), Finite, [];
     } => {
         name: "soft_shrink", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [-0.5, 0.5],
+        grad: X, grad_bound: (1, 1),
         formula: "sign(x) * max(|x| - threshold, 0)",
         specials: "NaN → NaN (TF: 0)",
         fns: soft_shrink,
@@ -188,6 +208,7 @@ activations! {
         axis: isize = (-1), None, [];
     } => {
         name: "softmax", aliases: [], kind: Axis(MaxSumExp), bound: (8, 16), kinks: [],
+        grad: Y, grad_bound: (8, 16),
         formula: "exp(x - max) / sum(exp(x - max)) along `axis`",
         specials: "-inf entries → 0; a row with NaN or +inf, or only -inf → all NaN; 1e30, FLT_MAX do not overflow",
         fns: softmax,
@@ -195,6 +216,7 @@ activations! {
     /// `log(1 + exp(x))`.
     Softplus => {
         name: "softplus", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (4, 4),
         formula: "log(1 + exp(x))",
         specials: "-inf → 0, FLT_MAX → FLT_MAX",
         fns: softplus,
@@ -202,6 +224,7 @@ activations! {
     /// `x / (1 + |x|)`.
     Softsign => {
         name: "softsign", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (4, 4),
         formula: "x / (1 + |x|)",
         specials: "±inf → ±1",
         fns: softsign,
@@ -209,6 +232,7 @@ activations! {
     /// `0`, `(x + 1)^2 / 4`, `x` for `x <= -1`, `-1 < x < 1`, `x >= 1`.
     SparsePlus => {
         name: "sparse_plus", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [-1.0, 1.0],
+        grad: X, grad_bound: (1, 1),
         formula: "0 if x <= -1; (x + 1)^2 / 4 if -1 < x < 1; x if x >= 1",
         specials: "",
         fns: sparse_plus,
@@ -216,6 +240,7 @@ activations! {
     /// `0`, `(x + 1) / 2`, `1` for `x <= -1`, `-1 < x < 1`, `x >= 1`.
     SparseSigmoid => {
         name: "sparse_sigmoid", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [-1.0, 1.0],
+        grad: X, grad_bound: (1, 1),
         formula: "0 if x <= -1; (x + 1) / 2 if -1 < x < 1; 1 if x >= 1",
         specials: "",
         fns: sparse_sigmoid,
@@ -226,6 +251,7 @@ activations! {
         axis: isize = (-1), None, [];
     } => {
         name: "sparsemax", aliases: [], kind: Axis(Simplex), bound: (4, 4), kinks: [],
+        grad: Y, grad_bound: (8, 8),
         formula: "max(x - tau, 0) along `axis`, tau such that the row sums to 1 (Martins & Astudillo 2016)",
         specials: "-inf entries → 0; a row with NaN or +inf, or only -inf → all NaN (Keras 3: inf or zeros on some rows)",
         fns: sparsemax,
@@ -236,6 +262,7 @@ activations! {
         b: f32 = (4.0), FiniteNonNegative, [];
     } => {
         name: "squareplus", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (4, 4),
         formula: "(x + sqrt(x^2 + b)) / 2",
         specials: "-inf → 0, 1e30 → 1e30",
         fns: squareplus,
@@ -243,6 +270,7 @@ activations! {
     /// Hyperbolic tangent.
     Tanh => {
         name: "tanh", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (4, 4),
         formula: "tanh(x)",
         specials: "±inf → ±1, -0 → -0",
         fns: tanh,
@@ -250,6 +278,7 @@ activations! {
     /// `x - tanh(x)`.
     TanhShrink => {
         name: "tanh_shrink", aliases: [], kind: Elementwise, bound: (4, 4), kinks: [],
+        grad: X, grad_bound: (4, 4),
         formula: "x - tanh(x)",
         specials: "±inf → ±inf",
         fns: tanh_shrink,
@@ -262,6 +291,7 @@ activations! {
         default_value: f32 = required, NotNan, [];
     } => {
         name: "threshold", aliases: [], kind: Elementwise, bound: (1, 1), kinks: [],
+        grad: X, grad_bound: (1, 1),
         formula: "x if x > threshold else default_value",
         specials: "NaN → NaN (TF: default_value)",
         fns: threshold,

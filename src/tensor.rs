@@ -227,7 +227,9 @@ impl Context {
             b.unmap();
             return Ok(());
         }
-        Err(self.lost.explain(&self.device, Error::DeviceLost("device destroyed".into())))
+        Err(self
+            .lost
+            .explain(&self.device, Error::DeviceLost("device destroyed".into())))
     }
 
     /// Uploads `data` as a tensor of `shape` (C order).

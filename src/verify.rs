@@ -526,6 +526,228 @@ pub fn run_with(
     Ok(reports)
 }
 
+/// Upstream gradients for the backward sweep: N(0, 2), with every
+/// `special_every`-th element (0: none) one of ±0, ±1e30, ±1e-30, a
+/// subnormal, ±FLT_MAX, ±inf and NaN in turn.
+pub fn grad_dy(seed: u64, n: usize, special_every: usize) -> Vec<f32> {
+    const SPECIAL: [f32; 12] = [
+        0.0,
+        -0.0,
+        1e30,
+        -1e30,
+        1e-30,
+        -1e-30,
+        1e-40,
+        f32::MAX,
+        -f32::MAX,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ];
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|i| {
+            if special_every > 0 && i % special_every == special_every - 1 {
+                SPECIAL[(i / special_every) % SPECIAL.len()]
+            } else {
+                rng.normal(2.0)
+            }
+        })
+        .collect()
+}
+
+/// The backward's accepted absolute error per element where dx cancels:
+/// 2^-22 times the size of the terms that cancel (softmax:
+/// y_i (|dy_i| + |sum dy y|); log_softmax: |dy_i| + softmax_i |sum dy|;
+/// sparsemax: the row's largest |dy|); 0 for the other ops.
+pub fn grad_band(act: &Activation, v: &[f32], dy: &[f32], shape: &[usize]) -> Result<Vec<f32>> {
+    let mut band = vec![0.0f32; dy.len()];
+    let Kind::Axis(_) = act.kind() else {
+        return Ok(band);
+    };
+    let name = act.name();
+    let (outer, len, inner) = crate::shape::split_at_axis(shape, act.axis().unwrap_or(-1))?;
+    let eps = 2f64.powi(-22);
+    for o in 0..outer {
+        for i in 0..inner {
+            let idx = |k: usize| o * len * inner + k * inner + i;
+            let sum_dy: f64 = (0..len).map(|k| dy[idx(k)] as f64).sum();
+            let sum_dyy: f64 = (0..len).map(|k| dy[idx(k)] as f64 * v[idx(k)] as f64).sum();
+            let max_dy = (0..len)
+                .map(|k| dy[idx(k)].abs() as f64)
+                .fold(0.0, f64::max);
+            for k in 0..len {
+                let (y, d) = (v[idx(k)] as f64, dy[idx(k)] as f64);
+                let b = match name {
+                    "softmax" => y * (d.abs() + sum_dyy.abs()),
+                    "log_softmax" => d.abs() + y.exp() * sum_dy.abs(),
+                    _ => max_dy,
+                };
+                band[idx(k)] = (eps * b) as f32;
+            }
+        }
+    }
+    Ok(band)
+}
+
+/// Compares `got`, the backward of `act` at `x` (forward output `y` where
+/// the op reads it) for upstream `dy`, with the CPU reference; the axis ops
+/// within [`grad_band`]. The reported input is the element's `x`.
+pub fn compare_grad(
+    act: &Activation,
+    x: &[f32],
+    y: Option<&[f32]>,
+    dy: &[f32],
+    shape: &[usize],
+    got: &[f32],
+) -> Result<Stats> {
+    let v = match act.info().grad_from {
+        crate::activation::GradFrom::X => x,
+        crate::activation::GradFrom::Y => y.ok_or(crate::Error::ShapeMismatch {
+            shape: shape.to_vec(),
+            expected: x.len(),
+            got: 0,
+        })?,
+    };
+    let want = cpu::backward(act, v, dy, shape)?;
+    if got.len() != want.len() {
+        return Err(crate::Error::ShapeMismatch {
+            shape: shape.to_vec(),
+            expected: want.len(),
+            got: got.len(),
+        });
+    }
+    let band = match act.kind() {
+        Kind::Axis(_) => grad_band(act, v, dy, shape)?,
+        _ => vec![0.0; want.len()],
+    };
+    let mut s = Stats::default();
+    s.add_banded(x, &want, got, &band);
+    Ok(s)
+}
+
+/// The backward on `ctx`: upload, [`Context::backward_from`] (with the
+/// forward output `y` for the ops that read it), read back.
+pub fn gpu_grad(
+    ctx: &Context,
+    act: &Activation,
+    x: &[f32],
+    y: Option<&[f32]>,
+    dy: &[f32],
+    shape: &[usize],
+) -> Result<Vec<f32>> {
+    let xt = ctx.upload(x, shape)?;
+    let out_shape = act.output_shape(shape)?;
+    let dyt = ctx.upload(dy, &out_shape)?;
+    let dx = match y {
+        Some(y) => ctx.backward_from(act, &xt, &ctx.upload(y, &out_shape)?, &dyt)?,
+        None => ctx.backward(act, &xt, &dyt)?,
+    };
+    ctx.read(&dx)
+}
+
+/// Computes the backward of `act` at `x` (with `y` = act(x) from the
+/// reference) for `dy`, over a tensor of `shape`.
+pub type GradEval<'a> =
+    dyn FnMut(&Activation, &[f32], Option<&[f32]>, &[f32], &[usize]) -> Result<Vec<f32>> + 'a;
+
+/// The backward sweep: every op of `ops` over the forward sweep's inputs
+/// (elementwise: every parameter set, kinks, special values), random `dy`
+/// with special values mixed in, and every special `x` against every special
+/// `dy`; axis ops over the softmax rows (sparsemax rows up to
+/// `max_simplex_row`), glu over its halves. One report per op (axis ops by
+/// row length), against the op's `grad_bound`.
+pub fn run_grad_with(
+    ops: &[Op],
+    n: usize,
+    long_rows: bool,
+    max_simplex_row: usize,
+    eval: &mut GradEval,
+) -> Result<Vec<Report>> {
+    let sweep = sweep_inputs(0x5eed, n);
+    let mut reports = Vec::new();
+    let mut check = |act: &Activation, x: &[f32], dy: &[f32], shape: &[usize]| -> Result<Stats> {
+        let y = match act.info().grad_from {
+            crate::activation::GradFrom::Y => Some(cpu::apply(act, x, shape)?),
+            crate::activation::GradFrom::X => None,
+        };
+        let got = eval(act, x, y.as_deref(), dy, shape)?;
+        compare_grad(act, x, y.as_deref(), dy, shape, &got)
+    };
+    let specials = special_values();
+    for &op in ops {
+        let info = op.info();
+        let report = |name: String, bound: u64, stats: Stats| Report { name, bound, stats };
+        match info.kind {
+            Kind::Elementwise => {
+                let mut stats = Stats::default();
+                for act in param_sets(op) {
+                    let mut x = inputs_for(&act, &sweep);
+                    let mut dy = grad_dy(x.len() as u64, x.len(), 37);
+                    for &d in &grad_dy(1, 12, 1) {
+                        x.extend(&specials);
+                        dy.extend(std::iter::repeat_n(d, specials.len()));
+                    }
+                    stats.merge(&check(&act, &x, &dy, &[x.len()])?);
+                }
+                reports.push(report(info.name.to_string(), info.grad_bound.short, stats));
+            }
+            Kind::Halves => {
+                let act = op.default_activation()?.with_axis(0);
+                let mut stats = Stats::default();
+                for x in halves_cases(&sweep) {
+                    let dy = grad_dy(x.len() as u64, x.len() / 2, 37);
+                    stats.merge(&check(&act, &x, &dy, &[2, x.len() / 2])?);
+                }
+                reports.push(report(info.name.to_string(), info.grad_bound.short, stats));
+            }
+            Kind::Axis(_) => {
+                let act = op.default_activation()?;
+                let (mut short, mut long) = (Stats::default(), Stats::default());
+                for (k, (_, len, x)) in softmax_cases(0xfeed, long_rows).into_iter().enumerate() {
+                    if info.kind == Kind::Axis(Reduce::Simplex) && len > max_simplex_row {
+                        continue;
+                    }
+                    // Special dy in one case in four (they poison their rows).
+                    let every = if k % 4 == 3 { 5 * len } else { 0 };
+                    let dy = grad_dy(k as u64, x.len(), every);
+                    let s = check(&act, &x, &dy, &[x.len() / len, len])?;
+                    if len <= 1024 {
+                        short.merge(&s)
+                    } else {
+                        long.merge(&s)
+                    }
+                }
+                reports.push(report(
+                    format!("{} (rows <= 1024)", info.name),
+                    info.grad_bound.short,
+                    short,
+                ));
+                if long_rows {
+                    reports.push(report(
+                        format!("{} (rows > 1024)", info.name),
+                        info.grad_bound.long,
+                        long,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(reports)
+}
+
+/// The backward sweep on `ctx` for `ops`.
+pub fn run_grad(ctx: &Context, ops: &[Op], n: usize, long_rows: bool) -> Result<Vec<Report>> {
+    let max_simplex_row = crate::ops::simplex_max_row(ctx);
+    run_grad_with(
+        ops,
+        n,
+        long_rows,
+        max_simplex_row,
+        &mut |act, x, y, dy, shape| gpu_grad(ctx, act, x, y, dy, shape),
+    )
+}
+
 /// The whole sweep on `ctx`, every op of the table.
 pub fn run(ctx: &Context, n: usize, long_rows: bool) -> Result<Vec<Report>> {
     run_ops(ctx, Op::ALL, n, long_rows)

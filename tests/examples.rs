@@ -73,7 +73,7 @@ mod soak;
 #[test]
 fn soak_stays_flat() {
     let ctx = wgact::Context::new().expect("adapter");
-    let s = soak::run(&ctx, 2000, 14, 250).expect("soak runs");
+    let s = soak::run(&ctx, 2000, 14, 250, &mut |_| {}).expect("soak runs");
     let (warm, last) = (&s[1], &s[s.len() - 1]);
     for x in &s {
         eprintln!("{} calls: {:.0} MiB RSS, {:?}", x.calls, x.rss_mib, x.live);

@@ -42,3 +42,29 @@ fn activate(x: f32) -> f32 {
     let m = ef_expm1_hl(q, ql);
     return ef_mul(alpha, 0.0, m.x, m.y);
 }
+
+// Backward: 1 for x >= 0, exp(x / alpha) below (1 at 0 from both sides), with
+// x / alpha carried as the exact pair of activate and exp kept scaled.
+fn grad(x: f32, dy: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    if (is_nan_bits(b)) {
+        return qnan();
+    }
+    if ((b & F32_SIGN_MASK) == 0u || b == F32_SIGN_MASK) {
+        return vjp(1.0, dy);
+    }
+    if (b == F32_NEG_INF_BITS) {
+        return vjp(0.0, dy);
+    }
+    let fa = ef_frexp(p_alpha());
+    let xs = ef_scale(x, -fa.y);
+    // Fenced: the compiler would otherwise fold q * m below back to xs.
+    let q = fence(xs / fa.x);
+    // The fenced product: NIR regroups ef_two_prod's error term here.
+    let p = two_prod(q, fa.x);
+    let ql = ((xs - p.x) - p.y) / fa.x;
+    // Below -300 the product is below every subnormal, whatever dy.
+    let low = !(q >= -300.0);
+    let e = ef_exp_parts(select(q, -300.0, low), select(ql, 0.0, low));
+    return vjp_scaled(e.x, e.y, e.z, dy);
+}

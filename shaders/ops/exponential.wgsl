@@ -16,3 +16,11 @@ fn activate(x: f32) -> f32 {
     }
     return ef_exp(x);
 }
+
+// Backward, from y = exp(x): y * dy.
+fn grad(y: f32, dy: f32) -> f32 {
+    if (is_nan_bits(bitcast<u32>(y))) {
+        return qnan();
+    }
+    return vjp(y, dy);
+}

@@ -152,3 +152,116 @@ fn activate(x: f32) -> f32 {
     }
     return gelu_erf(x);
 }
+
+// GELU: root -0.751791524694, |delta| <= 0.5, degree 16, max rel err 3.12e-9
+const GELU_ROOT_X0 = vec2<f32>(-0.7517915368080139, 1.211444988769017e-08);
+const GELU_ROOT_C0: f32 = 1.8516807265424968e-16;
+const GELU_ROOT_C1 = vec2<f32>(0.43149399757385254, -5.259805480051227e-09);
+const GELU_ROOT_C: array<f32, 15> = array<f32, 15>(0.38828498125076294, -0.018199676647782326, -0.11400823295116425, -0.014771522022783756, 0.01942167989909649, 0.00453922851011157, -0.002239538123831153, -0.0007448268588632345, 0.00018633974832482636, 8.615948172518983e-05, -1.121437981055351e-05, -7.748461030132603e-06, 4.3284507000862504e-07, 5.702764838133589e-07, -1.604426591583774e-09);
+
+// GELUA: root -0.752461422071, |delta| <= 0.5, degree 16, max rel err 2.25e-8
+const GELUA_ROOT_X0 = vec2<f32>(-0.7524614334106445, 1.1339627903339533e-08);
+const GELUA_ROOT_C0: f32 = -1.589994794397507e-16;
+const GELUA_ROOT_C1 = vec2<f32>(0.4304001033306122, -1.2305753749330961e-08);
+const GELUA_ROOT_C: array<f32, 15> = array<f32, 15>(0.38751843571662903, -0.015782853588461876, -0.11394448578357697, -0.016619328409433365, 0.01968230865895748, 0.005261059384793043, -0.0024227318353950977, -0.0009274420444853604, 0.00026392764993943274, 0.00012425228487700224, -3.495617056614719e-05, -1.5950896340655163e-05, 5.918611805100227e-06, 2.4335515718121314e-06, -9.898648158923606e-07);
+
+// Backward: Phi(x) + x phi(x), or with approximate the derivative of
+// x sigmoid(u), u = 2 sqrt(2/pi) (x + 0.044715 x^3); 1 at +inf, 0 at -inf.
+// Near the root (x ~ -0.752) a Taylor polynomial in x - x0; far below it
+// the Gaussian (or exp(u)) is kept scaled, so a tiny derivative times a
+// large dy keeps its precision; around 0, 1/2 + 2 phi(0) x.
+fn grad(x: f32, dy: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    if (is_nan_bits(b)) {
+        return qnan();
+    }
+    if (!is_finite_bits(b)) {
+        return vjp(select(0.0, 1.0, x > 0.0), dy);
+    }
+    let approx = p_approximate() != 0.0;
+    if (abs(x) < 0x1p-20f) {
+        return vjp(fma(0.797884561, x, 0.5), dy);
+    }
+    if (approx) {
+        if (abs(x - GELUA_ROOT_X0.x) <= 0.5) {
+            let p = root_poly(x, 0.0, GELUA_ROOT_X0, GELUA_ROOT_C0, GELUA_ROOT_C1, GELUA_ROOT_C);
+            return vjp2(p.x, p.y, dy);
+        }
+        return gelu_tanh_grad(x, dy);
+    }
+    if (abs(x - GELU_ROOT_X0.x) <= 0.5) {
+        let p = root_poly(x, 0.0, GELU_ROOT_X0, GELU_ROOT_C0, GELU_ROOT_C1, GELU_ROOT_C);
+        return vjp2(p.x, p.y, dy);
+    }
+    return gelu_erf_grad(x, dy);
+}
+
+// Phi(x) + x phi(x) away from the root, finite x. For x < 0 with
+// a = -x: exp(-a^2/2) (M(a) - a / sqrt(2 pi)), M the Mills-type ratio
+// (gelu_mills; past 14.5 its asymptotic series), the exponential kept
+// scaled. For x > 0: 1 - Phi(-x) + x phi(x).
+fn gelu_erf_grad(x: f32, dy: f32) -> f32 {
+    let a = min(abs(x), 40.0);
+    let sq = gf_two_prod(a, a);
+    let e = gf_exp_parts(-0.5 * sq.x, -0.5 * sq.y);
+    var m = vec2<f32>(0.0, 0.0);
+    if (a <= 14.5) {
+        m = gelu_mills(a);
+    } else {
+        // M(a) = (1/a)(1 - 1/a^2 + 3/a^4 - 15/a^6 + 105/a^8) / sqrt(2 pi).
+        let i2 = 1.0 / (a * a);
+        let s = fma(fma(fma(fma(105.0, i2, -15.0), i2, 3.0), i2, -1.0), i2, 1.0);
+        m = vec2<f32>(0.398942280 * s / a, 0.0);
+    }
+    // a phi(a) exp(a^2/2) = a / sqrt(2 pi) as a pair.
+    let ap = gf_two_prod(a, 0.398942280);
+    let apl = ap.y + a * 5.3317718e-9;
+    if (x < 0.0) {
+        // M(a) - a / sqrt(2 pi) < 0 here (a > 1.25).
+        let c = gf_two_sum(m.x, -ap.x);
+        let cl = c.y + (m.y - apl);
+        let p = gf_two_prod(c.x, e.x);
+        return vjp_scaled(p.x, p.y + (c.x * e.y + cl * e.x), e.z, dy);
+    }
+    // 1 - Phi(-a) + a phi(a) = 1 + exp(-a^2/2) (a / sqrt(2 pi) - M(a)).
+    let c = gf_two_sum(ap.x, -m.x);
+    let cl = c.y + (apl - m.y);
+    let t = gf_two_prod(c.x, e.x);
+    let th = ef_scale(t.x, e.z);
+    let tl = ef_scale(t.y + (c.x * e.y + cl * e.x), e.z);
+    let h = 1.0 + th;
+    return vjp2(h, gf_add_err(1.0, th, h) + tl, dy);
+}
+
+// The derivative of x sigmoid(u) away from the root, finite x:
+// sigmoid(u) + x sigmoid(u) sigmoid(-u) u'. For x < 0, u and x u' as pairs
+// into sig_lin_grad (rounding u would cost |u| ULP).
+fn gelu_tanh_grad(x: f32, dy: f32) -> f32 {
+    // Past 10, u > 170: the derivative rounds to 1.
+    if (x > 10.0) {
+        return vjp(1.0, dy);
+    }
+    let a = min(abs(x), 20.0);
+    let du = 1.59576912 * fma(0.134145, x * x, 1.0);
+    if (x < 0.0) {
+        // Past -20, u < -600: the derivative is -0 to f32 whatever dy.
+        if (x < -20.0) {
+            return vjp_nz(0.0, true, dy);
+        }
+        // u = -a (K1 + K3 a^2) and w = x u'(x) = -a (K1 + 3 K3 a^2) as pairs.
+        let s = gf_two_prod(a, a);
+        let k = gf_two_prod(GELU_K3_HI, s.x);
+        let kl = k.y + (GELU_K3_HI * s.y + GELU_K3_LO * s.x);
+        let v = gf_two_sum(GELU_K1_HI, k.x);
+        let vl = v.y + (GELU_K1_LO + kl);
+        let u = two_prod(a, v.x);
+        let v3 = gf_two_sum(GELU_K1_HI, 3.0 * k.x);
+        let v3l = v3.y + (GELU_K1_LO + 3.0 * kl);
+        let w = two_prod(a, v3.x);
+        return sig_lin_grad(-u.x, -(u.y + a * vl), -w.x, -(w.y + a * v3l), dy);
+    }
+    let u = 1.59576912 * (x + 0.044715 * x * x * x);
+    let s = sigmoid_f32(u);
+    let ds = dsigmoid_parts(u);
+    return vjp_nz(s + x * ef_scale(ds.x, ds.y) * du, x < 0.0, dy);
+}

@@ -48,3 +48,26 @@ fn combine(a: f32, b: f32) -> f32 {
     let r = div2(p.x, p.y, d, add_err(1.0, e, d));
     return select(r, r * 5.42101086e-20, tiny);
 }
+
+// Backward on one pair: (da, db) = (dy sigmoid(b), dy a sigmoid(b) sigmoid(-b)),
+// both kept scaled; NaN in a or b gives NaN in both.
+fn combine_grad(a: f32, b: f32, dy: f32) -> vec2<f32> {
+    let ab = bitcast<u32>(a);
+    let bb = bitcast<u32>(b);
+    if (is_nan_bits(ab) || is_nan_bits(bb)) {
+        return vec2<f32>(qnan(), qnan());
+    }
+    if (!is_finite_bits(bb)) {
+        // sigmoid = 1 or 0, sigmoid' = 0.
+        return vec2<f32>(vjp(select(0.0, 1.0, b > 0.0), dy), vjp(vjp(a, 0.0), dy));
+    }
+    let s = sigmoid_parts(b);
+    let da = vjp_scaled(s.x, 0.0, s.y, dy);
+    if ((ab & F32_ABS_MASK) == 0u || !is_finite_bits(ab)) {
+        return vec2<f32>(da, vjp(a, dy));
+    }
+    let d = dsigmoid_parts(b);
+    let fa = ef_frexp(a);
+    let p = ef_two_prod(fa.x, d.x);
+    return vec2<f32>(da, vjp_scaled(p.x, p.y, d.y + fa.y, dy));
+}

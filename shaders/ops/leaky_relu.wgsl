@@ -15,3 +15,11 @@ fn activate(x: f32) -> f32 {
     }
     return s * x;
 }
+
+// Backward: 1 for x > 0, the slope for x <= 0.
+fn grad(x: f32, dy: f32) -> f32 {
+    if (is_nan_bits(bitcast<u32>(x))) {
+        return qnan();
+    }
+    return vjp(select(p_negative_slope(), 1.0, x > 0.0), dy);
+}

@@ -54,3 +54,15 @@ fn axis_value(x: f32, m: f32, t: f32) -> f32 {
     let d = two_sum(x, -m);
     return (d.x - ls_log1p(t)) + d.y;
 }
+
+// Backward, from y: dx = dy - exp(y) r, r = sum(dy).
+fn grad_term(y: f32, dy: f32) -> vec3<f32> {
+    return vec3<f32>(dy, 0.0, 1.0);
+}
+
+fn grad_value(y: f32, dy: f32, r: vec3<f32>) -> f32 {
+    let e = exp_hl(y, 0.0);
+    let p = two_prod(e, r.x);
+    let d = two_sum(dy, -p.x);
+    return d.x + (d.y - (p.y + e * r.y));
+}

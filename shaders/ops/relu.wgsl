@@ -32,3 +32,22 @@ fn activate(x: f32) -> f32 {
     }
     return pos - slope * fence(t - x);
 }
+
+// Backward: 1 on the identity piece (strictly inside [0, max_value] when it
+// is set), the slope below the threshold, 0 elsewhere and at the threshold
+// and max_value themselves.
+fn grad(x: f32, dy: f32) -> f32 {
+    if (is_nan_bits(bitcast<u32>(x))) {
+        return qnan();
+    }
+    let t = p_threshold();
+    let m = p_max_value();
+    var d = 0.0;
+    if (x > t) {
+        let capped = !is_nan_bits(bitcast<u32>(m)) && (x >= m || x <= 0.0);
+        d = select(1.0, 0.0, capped);
+    } else if (x < t) {
+        d = p_negative_slope();
+    }
+    return vjp(d, dy);
+}

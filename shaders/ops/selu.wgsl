@@ -25,3 +25,21 @@ fn activate(x: f32) -> f32 {
     let m = ef_expm1_hl(x, 0.0);
     return ef_mul(SELU_SA_H, SELU_SA_L, m.x, m.y);
 }
+
+// Backward: scale for x > 0, scale * alpha * exp(x) for x <= 0 (the
+// constants as pairs, exp kept scaled).
+fn grad(x: f32, dy: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    if (is_nan_bits(b)) {
+        return qnan();
+    }
+    if ((b & F32_SIGN_MASK) == 0u && (b & F32_ABS_MASK) != 0u) {
+        return vjp_scaled(1.05070102, -3.47926523e-8, 0.0, dy);
+    }
+    if (b == F32_NEG_INF_BITS) {
+        return vjp(0.0, dy);
+    }
+    let e = ef_exp_parts(max(x, -300.0), 0.0);
+    let p = ef_two_prod(1.75809932, e.x);
+    return vjp_scaled(p.x, p.y + (1.75809932 * e.y + 2.32967174e-8 * e.x), e.z, dy);
+}

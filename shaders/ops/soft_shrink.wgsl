@@ -11,3 +11,13 @@ fn activate(x: f32) -> f32 {
     }
     return 0.0;
 }
+
+// Backward: 1 for |x| > threshold, else 0; with threshold 0 the op is the
+// identity, so 1 at 0 too.
+fn grad(x: f32, dy: f32) -> f32 {
+    if (is_nan_bits(bitcast<u32>(x))) {
+        return qnan();
+    }
+    let t = p_threshold();
+    return vjp(select(0.0, 1.0, abs(x) > t || t == 0.0), dy);
+}

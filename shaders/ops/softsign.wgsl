@@ -20,3 +20,21 @@ fn activate(x: f32) -> f32 {
     let r = div2(x, 0.0, d, add_err(max(a, 1.0), min(a, 1.0), d));
     return bitcast<f32>(bitcast<u32>(r) | (b & F32_SIGN_MASK));
 }
+
+// Backward: 1 / (1 + |x|)^2, from the mantissa of 1 + |x| (as a pair) so that
+// neither the square nor the quotient leaves the range.
+fn grad(x: f32, dy: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    if (is_nan_bits(b)) {
+        return qnan();
+    }
+    if (!is_finite_bits(b)) {
+        return vjp(0.0, dy);
+    }
+    let a = two_sum(1.0, abs(x));
+    let f = ef_frexp(a.x);
+    let al = ef_scale(a.y, -f.y);
+    let sq = ef_two_prod(f.x, f.x);
+    let q = ef_div2(1.0, 0.0, sq.x, sq.y + 2.0 * f.x * al);
+    return vjp_scaled(q, 0.0, -2.0 * f.y, dy);
+}

@@ -19,3 +19,18 @@ fn activate(x: f32) -> f32 {
     let err = xs.y;
     return fma(s, s, 2.0 * s * err) * 0.25;
 }
+
+// Backward: (x + 1) / 2 on (-1, 1) (an exact pair), 1 from 1 on, 0 up to -1.
+fn grad(x: f32, dy: f32) -> f32 {
+    if (is_nan_bits(bitcast<u32>(x))) {
+        return qnan();
+    }
+    if (x >= 1.0) {
+        return vjp(1.0, dy);
+    }
+    if (!(x > -1.0)) {
+        return vjp(0.0, dy);
+    }
+    let s = two_sum(x, 1.0);
+    return vjp2(0.5 * s.x, 0.5 * s.y, dy);
+}

@@ -6,3 +6,20 @@ fn axis_value(x: f32, m: f32, tau: f32) -> f32 {
     }
     return max((x - m) - tau, 0.0);
 }
+
+// Backward, from y: on the support S = {y > 0}, dx = dy - mean(dy over S);
+// 0 off it. The term counts the support and sums its dy.
+fn grad_term(y: f32, dy: f32) -> vec3<f32> {
+    if (y > 0.0) {
+        return vec3<f32>(dy, 0.0, 1.0);
+    }
+    return vec3<f32>(0.0, 0.0, 0.0);
+}
+
+fn grad_value(y: f32, dy: f32, r: vec3<f32>) -> f32 {
+    if (!(y > 0.0)) {
+        return 0.0;
+    }
+    let mean = div2(r.x, r.y, r.z, 0.0);
+    return dy - mean;
+}

@@ -64,3 +64,54 @@ fn activate(x: f32) -> f32 {
     // leaves the normal range before the last step.
     return div2(b * bn, 0.0, 2.0 * hi, 2.0 * lo) * bd;
 }
+
+// Backward: (1 + x / s) / 2, s = sqrt(x^2 + b): (s + |x|) / (2s) for x >= 0,
+// b / (2 s (s + |x|)) below (no cancellation), from the scaled pairs of
+// activate; b = 0 gives 1 for x > 0, 0 for x <= 0.
+fn grad(x: f32, dy: f32) -> f32 {
+    let bits = bitcast<u32>(x);
+    if (is_nan_bits(bits)) {
+        return qnan();
+    }
+    if (!is_finite_bits(bits)) {
+        return vjp(select(0.0, 1.0, x > 0.0), dy);
+    }
+    let b = p_b();
+    if (b == 0.0) {
+        return vjp(select(0.0, 1.0, x > 0.0), dy);
+    }
+    let ax = abs(x);
+    let big = ax >= 0x1p50f || b >= 0x1p100f;
+    let small = ax < 0x1p-50f && b < 0x1p-100f;
+    // x' = x 2^xe, b' = b 2^(2 xe); further than activate for large x, so
+    // that 2 s (s + |x|) cannot overflow.
+    var xe = 0.0;
+    if (big) {
+        xe = -80.0;
+    } else if (small) {
+        xe = 64.0;
+    }
+    let xs = pow2i(i32(xe));
+    let xp = x * xs;
+    let bp = (b * xs) * xs;
+    let sq = gf_two_prod(xp, xp);
+    let ah = sq.x + bp;
+    let al = add_err(max(sq.x, bp), min(sq.x, bp), ah) + sq.y;
+    let s0 = sqrt(ah);
+    let r = gf_two_prod(s0, s0);
+    let s1 = (((ah - r.x) - r.y) + al) / (2.0 * s0);
+    let axp = abs(xp);
+    let hi = s0 + axp;
+    let lo = add_err(max(s0, axp), min(s0, axp), hi) + s1;
+    if (x >= 0.0) {
+        return vjp(div2(hi, lo, 2.0 * s0, 2.0 * s1), dy);
+    }
+    // s (s + |x|) as a pair; b' over it as mantissas and exponents (the
+    // quotient may lie far below the range: b / (4 x^2)).
+    let p = gf_two_prod(s0, hi);
+    let pl = p.y + (s0 * lo + s1 * hi);
+    let fb = ef_frexp(b);
+    let fd = ef_frexp(p.x);
+    let q = div2(fb.x, 0.0, 2.0 * fd.x, 2.0 * ef_scale(pl, -fd.y));
+    return vjp_scaled(q, 0.0, (fb.y + 2.0 * xe) - fd.y, dy);
+}

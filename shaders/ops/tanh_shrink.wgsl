@@ -64,3 +64,19 @@ fn activate(x: f32) -> f32 {
     let r = s.x + (s.y + gl);
     return bitcast<f32>(bitcast<u32>(r) | (b & F32_SIGN_MASK));
 }
+
+// Backward: tanh(x)^2.
+fn grad(x: f32, dy: f32) -> f32 {
+    if (is_nan_bits(bitcast<u32>(x))) {
+        return qnan();
+    }
+    let t = tanh_f32(x);
+    if (t == 0.0) {
+        return vjp(0.0, dy);
+    }
+    // t^2 from t's mantissa: exact as a pair, scaled once with dy (t^2
+    // underflows below |x| = 2^-75).
+    let f = ef_frexp(t);
+    let sq = ef_two_prod(f.x, f.x);
+    return vjp_scaled(sq.x, sq.y, 2.0 * f.y, dy);
+}

@@ -10,3 +10,11 @@ fn activate(x: f32) -> f32 {
     }
     return p_default_value();
 }
+
+// Backward: 1 for x > threshold, else 0.
+fn grad(x: f32, dy: f32) -> f32 {
+    if (is_nan_bits(bitcast<u32>(x))) {
+        return qnan();
+    }
+    return vjp(select(0.0, 1.0, x > p_threshold()), dy);
+}

@@ -4,4 +4,4 @@
 pub mod fast;
 pub mod reference;
 
-pub use reference::{apply, sigmoid, tanh};
+pub use reference::{apply, backward, sigmoid, tanh};

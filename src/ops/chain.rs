@@ -22,6 +22,8 @@ pub struct Chain<'c> {
     ctx: &'c Context,
     encoder: Option<wgpu::CommandEncoder>,
     touched: Vec<wgpu::Buffer>,
+    /// Tensors the chain made for itself (recomputed forward outputs).
+    keep: Vec<Tensor>,
 }
 
 impl Context {
@@ -36,6 +38,7 @@ impl Context {
                     }),
             ),
             touched: Vec::new(),
+            keep: Vec::new(),
         }
     }
 }
@@ -75,6 +78,54 @@ impl Chain<'_> {
         self.touch(x);
         let ctx = self.ctx;
         ctx.encode(self.encoder(), act, x, None)
+    }
+
+    /// Records the backward of `act` at `x` (see [`Context::backward`]) into
+    /// a new (pooled) tensor; `y`, the forward output when the chain has it,
+    /// saves recomputing it for the ops that read it.
+    pub fn backward(
+        &mut self,
+        act: &Activation,
+        x: &Tensor,
+        y: Option<&Tensor>,
+        dy: &Tensor,
+    ) -> Result<Tensor> {
+        act.validate()?;
+        let dx = self.ctx.empty(x.shape())?;
+        self.touch(x);
+        self.touch(dy);
+        self.touch(&dx);
+        if let Some(y) = y {
+            self.touch(y);
+        }
+        let ctx = self.ctx;
+        if let Some(t) = ctx.encode_backward(self.encoder(), act, x, y, dy, Some(&dx))? {
+            // A recomputed forward output: held until the chain is submitted.
+            self.touch(&t);
+            self.keep.push(t);
+        }
+        Ok(dx)
+    }
+
+    /// Records the backward of `act` at `x` over `dy`.
+    pub fn backward_inplace(
+        &mut self,
+        act: &Activation,
+        x: &Tensor,
+        y: Option<&Tensor>,
+        dy: &mut Tensor,
+    ) -> Result<()> {
+        self.touch(x);
+        self.touch(dy);
+        if let Some(y) = y {
+            self.touch(y);
+        }
+        let ctx = self.ctx;
+        if let Some(t) = ctx.encode_backward(self.encoder(), act, x, y, dy, None)? {
+            self.touch(&t);
+            self.keep.push(t);
+        }
+        Ok(())
     }
 
     /// Submits everything recorded, once.

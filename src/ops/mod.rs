@@ -2,6 +2,7 @@
 //! encoder; the convenience methods submit it at once.
 
 mod axis;
+mod backward;
 pub mod chain;
 mod elementwise;
 mod halves;
