@@ -24,6 +24,13 @@ struct GradRowParams {
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> gp: GradRowParams;
 @group(0) @binding(3) var<storage, read> dys: array<f32>;
+
+// The upstream gradient's element e of the window. The in-place variant of
+// this module (dx over dy) is made by the host, which drops `dys` and reads
+// dst here instead (an entry point may not mention a binding it lacks).
+fn load_dy(e: u32) -> f32 {
+    return dys[gp.dy_base + e];
+}
 // The forward kernels' parameters, which softmax_common.wgsl refers to;
 // unused here.
 var<private> sp: SoftmaxParams;
@@ -35,7 +42,7 @@ fn merge(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
     return vec4<f32>(s.x, s.y + (a.y + b.y), a.z + b.z, max(a.w, b.w));
 }
 
-fn row_grad(t: u32, row: u32, inplace: bool) {
+fn row_grad(t: u32, row: u32) {
     let o = row / gp.inner;
     let off = o * gp.len * gp.inner + (row - o * gp.inner);
     // (sum, error, count, bad)
@@ -43,12 +50,7 @@ fn row_grad(t: u32, row: u32, inplace: bool) {
     for (var k = t; k < gp.len; k += WG_SIZE) {
         let e = off + k * gp.inner;
         let y = src[gp.v_base + e];
-        var dy = 0.0;
-        if (inplace) {
-            dy = dst[gp.dx_base + e];
-        } else {
-            dy = dys[gp.dy_base + e];
-        }
+        let dy = load_dy(e);
         if (is_nan_bits(bitcast<u32>(y)) || !is_finite_bits(bitcast<u32>(dy))) {
             acc.w = 1.0;
         } else {
@@ -72,12 +74,7 @@ fn row_grad(t: u32, row: u32, inplace: bool) {
     for (var k = t; k < gp.len; k += WG_SIZE) {
         let e = off + k * gp.inner;
         let y = src[gp.v_base + e];
-        var dy = 0.0;
-        if (inplace) {
-            dy = dst[gp.dx_base + e];
-        } else {
-            dy = dys[gp.dy_base + e];
-        }
+        let dy = load_dy(e);
         var v = qnan();
         if (total.w == 0.0) {
             v = grad_value(y, dy, r);
@@ -92,14 +89,5 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     if (row >= gp.rows) {
         return;
     }
-    row_grad(lid.x, row, false);
-}
-
-@compute @workgroup_size(WG_SIZE)
-fn main_inplace(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let row = wid.x + wid.y * nwg.x;
-    if (row >= gp.rows) {
-        return;
-    }
-    row_grad(lid.x, row, true);
+    row_grad(lid.x, row);
 }

@@ -233,7 +233,13 @@ impl Kernel {
             Kernel::Simplex { op, .. } => format!("{}/simplex", op.name()),
             Kernel::Halves { op } => format!("{}/halves", op.name()),
             Kernel::GradMap { op, width, .. } => format!("{}/grad/{width:?}", op.name()),
-            Kernel::GradRows { op, .. } => format!("{}/grad/rows", op.name()),
+            Kernel::GradRows { op, inplace } => {
+                format!(
+                    "{}/grad/rows{}",
+                    op.name(),
+                    if inplace { "_inplace" } else { "" }
+                )
+            }
             Kernel::GradHalves { op, .. } => format!("{}/grad/halves", op.name()),
         }
     }
@@ -270,7 +276,16 @@ impl Kernel {
                 width: Width::Vec4,
                 ..
             } => grad_module(op, shader!("grad_elementwise4.wgsl")),
-            Kernel::GradRows { op, .. } => grad_module(op, shader!("grad_rows.wgsl")),
+            Kernel::GradRows { op, inplace: false } => grad_module(op, shader!("grad_rows.wgsl")),
+            Kernel::GradRows { op, inplace: true } => grad_module(
+                op,
+                &shader!("grad_rows.wgsl")
+                    .replace(
+                        "@group(0) @binding(3) var<storage, read> dys: array<f32>;",
+                        "",
+                    )
+                    .replace("return dys[gp.dy_base + e];", "return dst[gp.dx_base + e];"),
+            ),
             Kernel::GradHalves { op, .. } => grad_module(op, shader!("grad_halves.wgsl")),
         }
     }
@@ -301,9 +316,8 @@ impl Kernel {
                 which: HalvesGrad::B,
                 ..
             } => "main_b",
-            Kernel::GradMap { inplace: true, .. } | Kernel::GradRows { inplace: true, .. } => {
-                "main_inplace"
-            }
+            Kernel::GradRows { inplace: true, .. } => "main",
+            Kernel::GradMap { inplace: true, .. } => "main_inplace",
             Kernel::Map { inplace: true, .. }
             | Kernel::Norm {
                 layout: NormLayout::Elements,

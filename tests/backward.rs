@@ -58,3 +58,146 @@ fn debug() {
         }
     }
 }
+
+/// `backward` on the GPU for `act` at `x` with upstream `dy`, against the
+/// reference (with the reference's y for the ops that read it).
+fn check_paths(c: &Context, act: &Activation, x: &[f32], dy: &[f32], shape: &[usize]) {
+    let xt = c.upload(x, shape).unwrap();
+    let out_shape = act.output_shape(shape).unwrap();
+    let dyt = c.upload(dy, &out_shape).unwrap();
+    let y = wgact::cpu::apply(act, x, shape).unwrap();
+    let yt = c.upload(&y, &out_shape).unwrap();
+    let ok = |got: &[f32], what: &str| {
+        let s = verify::compare_grad(act, x, Some(&y), dy, shape, got).unwrap();
+        let bound = act.info().grad_bound.at(shape.last().copied().unwrap_or(1));
+        assert!(
+            s.max_ulp <= bound,
+            "{act} {shape:?} {what}: {} ULP at {:?}",
+            s.max_ulp,
+            s.worst
+        );
+    };
+    // From y (the reference's) and, for the ops that read y, recomputed:
+    // both must agree with the reference.
+    ok(
+        &c.read(&c.backward_from(act, &xt, &yt, &dyt).unwrap())
+            .unwrap(),
+        "backward_from",
+    );
+    let recomputed = c.read(&c.backward(act, &xt, &dyt).unwrap()).unwrap();
+    if act.info().grad_from == wgact::activation::GradFrom::X {
+        ok(&recomputed, "backward");
+    }
+    // Into a given tensor, and in place over dy (not glu).
+    let dx = c.zeros(shape).unwrap();
+    c.backward_into(act, &xt, &dyt, &dx).unwrap();
+    assert_eq!(c.read(&dx).unwrap(), recomputed, "{act}: backward_into");
+    if act.kind() != wgact::activation::Kind::Halves {
+        let mut d = c.upload(dy, &out_shape).unwrap();
+        c.backward_inplace(act, &xt, &mut d).unwrap();
+        assert_eq!(c.read(&d).unwrap(), recomputed, "{act}: in place");
+    } else {
+        let mut d = c.upload(dy, &out_shape).unwrap();
+        assert!(matches!(
+            c.backward_inplace(act, &xt, &mut d),
+            Err(wgact::Error::NotInPlace { .. })
+        ));
+    }
+    // Forward then backward in one chain, one submission.
+    let mut ch = c.chain();
+    let yc = ch.apply(act, &xt).unwrap();
+    let g = ch.backward(act, &xt, Some(&yc), &dyt).unwrap();
+    let before = c.submissions();
+    let out = ch.read(&[&g]).unwrap().remove(0);
+    assert_eq!(c.submissions(), before + 1);
+    assert_eq!(out.len(), x.len());
+    // Into the caller's encoder.
+    let dx2 = c.empty(shape).unwrap();
+    let mut enc = c.device().create_command_encoder(&Default::default());
+    let keep = c
+        .encode_backward(&mut enc, act, &xt, None, &dyt, Some(&dx2))
+        .unwrap();
+    c.queue().submit([enc.finish()]);
+    drop(keep);
+    assert_eq!(c.read(&dx2).unwrap(), recomputed, "{act}: encode_backward");
+}
+
+#[test]
+fn every_path_of_every_op() {
+    // Its own context: the chain's submissions are counted.
+    let c = &Context::new().unwrap();
+    let mut r = verify::Rng::new(3);
+    for &op in Op::ALL {
+        let act = verify::sample(op);
+        let shapes: Vec<Vec<usize>> = match act.kind() {
+            wgact::activation::Kind::Elementwise => vec![vec![1031], vec![3, 5, 7], vec![]],
+            _ => vec![vec![6, 10], vec![4, 6, 3], vec![2, 1030]],
+        };
+        for shape in shapes {
+            for axis in [-1isize, 0, 1] {
+                let a = act.with_axis(axis);
+                if a.output_shape(&shape).is_err() || (axis != -1 && a.axis().is_none()) {
+                    continue;
+                }
+                let n: usize = shape.iter().product();
+                let x: Vec<f32> = (0..n).map(|_| r.normal(2.0)).collect();
+                let out: usize = a.output_shape(&shape).unwrap().iter().product();
+                let dy = verify::grad_dy(n as u64, out, 0);
+                check_paths(c, &a, &x, &dy, &shape);
+            }
+        }
+    }
+}
+
+/// Tensors split across bindings and buffers (small caps) give the same
+/// results as one binding.
+#[test]
+fn split_across_bindings_and_buffers() {
+    let capped = Context::with_options(ContextOptions {
+        max_binding_size: Some(4096),
+        max_buffer_size: Some(8192),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut r = verify::Rng::new(5);
+    for &op in Op::ALL {
+        let act = verify::sample(op);
+        // 12 x 300: planes of 300 (1200 bytes) for axis -1; glu halves them.
+        let shape = [12usize, 300];
+        let n = 12 * 300;
+        let x: Vec<f32> = (0..n).map(|_| r.normal(2.0)).collect();
+        let out: usize = act.output_shape(&shape).unwrap().iter().product();
+        let dy = verify::grad_dy(7, out, 0);
+        check_paths(&capped, &act, &x, &dy, &shape);
+        assert!(capped.upload(&x, &shape).unwrap().parts().count() > 1);
+    }
+}
+
+#[test]
+fn bad_shapes_are_typed_errors() {
+    let c = ctx();
+    let x = c.upload(&[1.0; 6], &[2, 3]).unwrap();
+    let dy = c.upload(&[1.0; 6], &[3, 2]).unwrap();
+    for op in Op::ALL {
+        let act = verify::sample(*op);
+        let Ok(out) = act.output_shape(x.shape()) else {
+            continue;
+        };
+        if out == dy.shape() {
+            continue;
+        }
+        let e = c.backward(&act, &x, &dy).unwrap_err();
+        assert!(matches!(e, wgact::Error::ShapesDiffer { .. }), "{act}: {e}");
+    }
+    let glu = Activation::Glu { axis: -1 };
+    let e = c
+        .backward(&glu, &x, &c.upload(&[1.0; 6], &[2, 3]).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            wgact::Error::OddHalves { .. } | wgact::Error::ShapesDiffer { .. }
+        ),
+        "{e}"
+    );
+}

@@ -841,11 +841,12 @@ def fmt_runs(runs, maxn=3):
 
 def zero_threshold_table(scans):
     L = ["", "## Where TF's gradient becomes exactly 0 (exact derivative still a normal float32)", "",
-         "From the full-range scan (exact float32 boundaries). *TF before*: TF's gradient at the "
-         "float32 just before the boundary (towards 0).", "",
-         "| op | TF gradient == 0 for x in | exact derivative at the boundary | TF before | "
-         "exact derivative stays normal until |",
-         "|---|---|---|---|---|"]
+         "From the full-range scan: both ends are exact float32 values (in between, checked on the "
+         "1-in-1024 grid). For each end a: exact f'(a), and TF's gradient at the "
+         "neighbouring float32 just outside the range.", "",
+         "| op | TF gradient == 0 for x in [a, b] | exact f'(a) | TF just below a | exact f'(b) | "
+         "TF just above b |",
+         "|---|---|---|---|---|---|"]
     for o, sc in scans:
         runs = sc.get("zero_vs_normal", [])
         if not runs:
@@ -855,16 +856,15 @@ def zero_threshold_table(scans):
             if not grp:
                 continue
             if len(grp) > 1:
-                L.append(f"| {o['label']} | {fmt_runs(grp)} | | | |")
+                L.append(f"| {o['label']} | {fmt_runs(grp)} | | | | |")
                 continue
             lo, hi, _ = grp[0]
-            neg = hi < 0
-            b, end = (F32(hi), F32(lo)) if neg else (F32(lo), F32(hi))
-            before = np.nextafter(b, F32(0))
-            tv = tf_grad(o["label"], fn, np.array([before], F32), np.ones(1, F32), ("eager",))["eager"][0]
-            rng_s = f"[{s32(lo)}, {s32(hi)}]"
-            L.append(f"| {o['label']} | {rng_s} | {s32(exact_f32(o['deriv'], b))} | "
-                     f"{s32(tv)} at {s32(before)} | {s32(end)} |")
+            a_, b_ = F32(lo), F32(hi)
+            out = np.array([np.nextafter(a_, F32(-np.inf)), np.nextafter(b_, F32(np.inf))], F32)
+            tv = tf_grad(o["label"], fn, out, np.ones(2, F32), ("eager",))["eager"]
+            L.append(f"| {o['label']} | [{s32(a_)}, {s32(b_)}] | {s32(exact_f32(o['deriv'], a_))} | "
+                     f"{s32(tv[0])} at {s32(out[0])} | {s32(exact_f32(o['deriv'], b_))} | "
+                     f"{s32(tv[1])} at {s32(out[1])} |")
     return L
 
 
