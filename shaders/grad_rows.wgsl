@@ -1,10 +1,11 @@
 // Backward of the axis ops (softmax, log_softmax, sparsemax), a workgroup
-// per row: the op's file defines `fn grad_term(y, dy) -> vec3<f32>` (a
-// row-reduction term as an exact pair, and a count) and
-// `fn grad_value(y, dy, r) -> f32` (dx from the row's reduced r). Terms are
-// summed with their rounding errors (2Sum), so r is accurate to about 2^-40
-// relative to its largest term. A row with NaN in y, or NaN or +-inf in dy,
-// comes out all NaN. Rows are (o, i) of a window of whole planes viewed as
+// per row: the op's file defines `const GRAD_ROW_MAX: bool` (whether it
+// needs the row's max m of v), `fn grad_term(v, dy, m) -> vec4<f32>` (two
+// row sums' terms as pairs) and `fn grad_value(v, dy, m, r) -> f32` (dx
+// from the sums r). Terms are summed with their rounding errors (2Sum), so
+// the sums are accurate to about 2^-40 relative to their largest term. A
+// row with NaN or +inf in v (or, where the max is used, only -inf), or NaN
+// or +-inf in dy, comes out all NaN. Rows are (o, i) of a window of whole planes viewed as
 // [outer, len, inner]; element k of row (o, i) is o*len*inner + k*inner + i.
 
 struct GradRowParams {
@@ -36,30 +37,18 @@ fn load_dy(e: u32) -> f32 {
 var<private> sp: SoftmaxParams;
 
 var<workgroup> red: array<vec4<f32>, WG_MAX>;
+var<workgroup> bad_any: array<u32, WG_MAX>;
 
+// Two compensated sums: (hi1, lo1) + (hi2, lo2) pairs, merged with 2Sum.
 fn merge(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
     let s = two_sum(a.x, b.x);
-    return vec4<f32>(s.x, s.y + (a.y + b.y), a.z + b.z, max(a.w, b.w));
+    let t = two_sum(a.z, b.z);
+    return vec4<f32>(s.x, s.y + (a.y + b.y), t.x, t.y + (a.w + b.w));
 }
 
-fn row_grad(t: u32, row: u32) {
-    let o = row / gp.inner;
-    let off = o * gp.len * gp.inner + (row - o * gp.inner);
-    // (sum, error, count, bad)
-    var acc = vec4<f32>(0.0, 0.0, 0.0, 0.0);
-    for (var k = t; k < gp.len; k += WG_SIZE) {
-        let e = off + k * gp.inner;
-        let y = src[gp.v_base + e];
-        let dy = load_dy(e);
-        if (is_nan_bits(bitcast<u32>(y)) || !is_finite_bits(bitcast<u32>(dy))) {
-            acc.w = 1.0;
-        } else {
-            let g = grad_term(y, dy);
-            let s = two_sum(acc.x, g.x);
-            acc = vec4<f32>(s.x, acc.y + (s.y + g.y), acc.z + g.z, acc.w);
-        }
-    }
-    red[t] = acc;
+// The sum of v over the workgroup (tree in workgroup memory).
+fn reduce(t: u32, v: vec4<f32>) -> vec4<f32> {
+    red[t] = v;
     workgroupBarrier();
     for (var w = WG_SIZE / 2u; w > 0u; w = w / 2u) {
         if (t < w) {
@@ -67,17 +56,61 @@ fn row_grad(t: u32, row: u32) {
         }
         workgroupBarrier();
     }
-    let total = red[0];
+    let r = red[0];
     workgroupBarrier();
-    let rs = two_sum(total.x, total.y);
-    let r = vec3<f32>(rs.x, rs.y, total.z);
+    return r;
+}
+
+fn row_grad(t: u32, row: u32) {
+    let o = row / gp.inner;
+    let off = o * gp.len * gp.inner + (row - o * gp.inner);
+    // Poisoned rows (NaN or +inf in v, non-finite dy) and, for ops that
+    // need it, the row's max of v, in one sweep.
+    var bad = 0u;
+    var m = bitcast<f32>(F32_NEG_INF_BITS);
     for (var k = t; k < gp.len; k += WG_SIZE) {
         let e = off + k * gp.inner;
-        let y = src[gp.v_base + e];
-        let dy = load_dy(e);
+        let v = src[gp.v_base + e];
+        let bv = bitcast<u32>(v);
+        if (is_nan_bits(bv) || bv == F32_INF_BITS || !is_finite_bits(bitcast<u32>(load_dy(e)))) {
+            bad = 1u;
+        } else {
+            m = max(m, v);
+        }
+    }
+    // The max and the flag: a tree of their own (reduce() sums).
+    bad_any[t] = bad;
+    red[t] = vec4<f32>(m, 0.0, 0.0, 0.0);
+    workgroupBarrier();
+    for (var w = WG_SIZE / 2u; w > 0u; w = w / 2u) {
+        if (t < w) {
+            red[t].x = max(red[t].x, red[t + w].x);
+            bad_any[t] = bad_any[t] | bad_any[t + w];
+        }
+        workgroupBarrier();
+    }
+    let row_max = red[0].x;
+    let row_bad = bad_any[0] != 0u || (GRAD_ROW_MAX && bitcast<u32>(row_max) == F32_NEG_INF_BITS);
+    workgroupBarrier();
+    var acc = vec4<f32>(0.0);
+    if (!row_bad) {
+        for (var k = t; k < gp.len; k += WG_SIZE) {
+            let e = off + k * gp.inner;
+            let g = grad_term(src[gp.v_base + e], load_dy(e), row_max);
+            let a = two_sum(acc.x, g.x);
+            let b = two_sum(acc.z, g.z);
+            acc = vec4<f32>(a.x, acc.y + (a.y + g.y), b.x, acc.w + (b.y + g.w));
+        }
+    }
+    let total = reduce(t, acc);
+    let r1 = two_sum(total.x, total.y);
+    let r2 = two_sum(total.z, total.w);
+    let r = vec4<f32>(r1.x, r1.y, r2.x, r2.y);
+    for (var k = t; k < gp.len; k += WG_SIZE) {
+        let e = off + k * gp.inner;
         var v = qnan();
-        if (total.w == 0.0) {
-            v = grad_value(y, dy, r);
+        if (!row_bad) {
+            v = grad_value(src[gp.v_base + e], load_dy(e), row_max, r);
         }
         dst[gp.dx_base + e] = v;
     }

@@ -34,6 +34,8 @@ impl Default for StreamOptions {
 /// One of the two sets of GPU buffers chunks alternate between.
 struct Slot {
     input: Tensor,
+    /// The upstream gradient's chunk (backward only).
+    dy: Option<Tensor>,
     output: Tensor,
     pending: Option<(ReadFuture, usize, usize)>, // readback, first element, count
 }
@@ -51,9 +53,49 @@ pub fn apply_file(
 ) -> Result<Vec<usize>> {
     act.validate()?;
     let (file, info) = open_f32(input)?;
+    finish_file(output, |tmp| {
+        run(ctx, act, &file, &info, input, None, tmp, opts, progress)
+    })?;
+    Ok(info.shape)
+}
+
+/// The backward of `act` ([`Context::backward`]) over float32 `.npy` files:
+/// `x`, the forward input, and `dy`, the upstream gradient (of the forward
+/// output's shape), streamed together in chunks into `output` (of `x`'s
+/// shape), written atomically. Returns the shape.
+pub fn grad_file(
+    ctx: &Context,
+    act: &Activation,
+    x: &Path,
+    dy: &Path,
+    output: &Path,
+    opts: &StreamOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Vec<usize>> {
+    act.validate()?;
+    let (file, info) = open_f32(x)?;
+    let (dy_file, dy_info) = open_f32(dy)?;
+    let want = act.output_shape(&info.shape)?;
+    if dy_info.shape != want {
+        return Err(Error::ShapesDiffer {
+            a: want,
+            b: dy_info.shape,
+        });
+    }
+    let dys = Some((&dy_file, &dy_info, dy));
+    finish_file(output, |tmp| {
+        run(ctx, act, &file, &info, x, dys, tmp, opts, progress)
+    })?;
+    Ok(info.shape)
+}
+
+/// Runs `write` on a temporary file beside `output` and renames it into
+/// place on success; removes it on failure (and the temporary files of dead
+/// runs on the same target first).
+fn finish_file(output: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     remove_stale_temps(output);
     let tmp = temp_path(output);
-    let result = run(ctx, act, &file, &info, input, &tmp, opts, progress).and_then(|()| {
+    let result = write(&tmp).and_then(|()| {
         std::fs::rename(&tmp, output).map_err(|source| Error::Io {
             path: output.to_path_buf(),
             source,
@@ -62,7 +104,7 @@ pub fn apply_file(
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map(|()| info.shape)
+    result
 }
 
 /// Elements per chunk: whole softmax planes (outer slices), a multiple of 4
@@ -103,6 +145,7 @@ fn run(
     file: &File,
     info: &NpyInfo,
     input: &Path,
+    dys: Option<(&File, &NpyInfo, &Path)>,
     tmp: &Path,
     opts: &StreamOptions,
     progress: &mut dyn FnMut(u64, u64),
@@ -115,11 +158,11 @@ fn run(
     let chunk = chunk_elements(ctx, act, info, opts)?;
     let out_file = File::create(tmp).map_err(io(tmp))?;
     let mut w = BufWriter::with_capacity(1 << 20, out_file);
-    let dims: Vec<u64> = act
-        .output_shape(&info.shape)?
-        .iter()
-        .map(|&d| d as u64)
-        .collect();
+    let out_shape = match dys {
+        Some(_) => info.shape.clone(),
+        None => act.output_shape(&info.shape)?,
+    };
+    let dims: Vec<u64> = out_shape.iter().map(|&d| d as u64).collect();
     let mut npy = npyz::WriteOptions::<f32>::new()
         .default_dtype()
         .shape(&dims)
@@ -132,14 +175,31 @@ fn run(
         // file can guard against.
         let map = unsafe { memmap2::Mmap::map(file) }.map_err(io(input))?;
         let data = &map[info.data_offset as usize..info.data_offset as usize + n * 4];
+        let dy_map = match dys {
+            // SAFETY: as for the input's mapping.
+            Some((f, _, path)) => Some(unsafe { memmap2::Mmap::map(f) }.map_err(io(path))?),
+            None => None,
+        };
+        let dy_data = match (&dy_map, dys) {
+            (Some(m), Some((_, di, _))) => {
+                let at = di.data_offset as usize;
+                Some(&m[at..at + di.len() * 4])
+            }
+            _ => None,
+        };
         let per = chunk.min(n);
-        // glu's output is half its input; other ops keep the size.
+        // glu's output (and dy) is half its input; other ops keep the size.
         let (op, shape) = chunk_op(act, info, per)?;
-        let per_out = numel(&op.output_shape(&shape)?)?;
+        let per_y = numel(&op.output_shape(&shape)?)?;
+        let per_out = if dys.is_some() { per } else { per_y };
         let mut slots = Vec::new();
         for _ in 0..2.min(n.div_ceil(per)) {
             slots.push(Slot {
                 input: ctx.zeros(&[per])?,
+                dy: match dys {
+                    Some(_) => Some(ctx.zeros(&[per_y])?),
+                    None => None,
+                },
                 output: ctx.zeros(&[per_out])?,
                 pending: None,
             });
@@ -164,10 +224,28 @@ fn run(
             };
             let (op, shape) = chunk_op(act, info, count)?;
             let x = ctx.wrap(slot.input.buffer(), 0, &shape)?;
-            let y = ctx.wrap(slot.output.buffer(), 0, &op.output_shape(&shape)?)?;
+            let y_shape = op.output_shape(&shape)?;
             let mut enc = ctx.device().create_command_encoder(&Default::default());
-            ctx.encode(&mut enc, &op, &x, Some(&y))?;
-            let rb = ctx.record_readback(&mut enc, &[&y], None)?;
+            let (out, _keep) = match (&slot.dy, dy_data) {
+                (Some(dyt), Some(dd)) => {
+                    // dy's chunk: the same outer slices (glu: half as long).
+                    let m = numel(&y_shape)?;
+                    // Chunks start at multiples of `per`.
+                    let at = start / per * per_y;
+                    ctx.queue()
+                        .write_buffer(dyt.buffer(), 0, &dd[at * 4..(at + m) * 4]);
+                    let dy = ctx.wrap(dyt.buffer(), 0, &y_shape)?;
+                    let dx = ctx.wrap(slot.output.buffer(), 0, &shape)?;
+                    let keep = ctx.encode_backward(&mut enc, &op, &x, None, &dy, Some(&dx))?;
+                    (dx, keep)
+                }
+                _ => {
+                    let y = ctx.wrap(slot.output.buffer(), 0, &y_shape)?;
+                    ctx.encode(&mut enc, &op, &x, Some(&y))?;
+                    (y, None)
+                }
+            };
+            let rb = ctx.record_readback(&mut enc, &[&out], None)?;
             slot.pending = Some((ReadFuture::new(ctx, enc, rb)?, start, count));
             // Write the previous chunk (the other slot) while this one runs:
             // chunks reach the file in order.

@@ -127,7 +127,7 @@ activations! {
         axis: isize = (-1), None, [];
     } => {
         name: "log_softmax", aliases: [], kind: Axis(MaxSumExp), bound: (8, 16), kinks: [],
-        grad: Y, grad_bound: (8, 16),
+        grad: X, grad_bound: (8, 16),
         formula: "x - max - log(sum(exp(x - max))) along `axis`",
         specials: "-inf entries → -inf; a row with NaN or +inf, or only -inf → all NaN",
         fns: log_softmax,

@@ -558,7 +558,7 @@ pub fn grad_dy(seed: u64, n: usize, special_every: usize) -> Vec<f32> {
 
 /// The backward's accepted absolute error per element where dx cancels:
 /// 2^-22 times the size of the terms that cancel (softmax:
-/// y_i (|dy_i| + |sum dy y|); log_softmax: |dy_i| + softmax_i |sum dy|;
+/// y_i (|dy_i| + |sum dy y|); log_softmax (from x): |dy_i| + softmax_i |sum dy|;
 /// sparsemax: the row's largest |dy|); 0 for the other ops.
 pub fn grad_band(act: &Activation, v: &[f32], dy: &[f32], shape: &[usize]) -> Result<Vec<f32>> {
     let mut band = vec![0.0f32; dy.len()];
@@ -573,6 +573,11 @@ pub fn grad_band(act: &Activation, v: &[f32], dy: &[f32], shape: &[usize]) -> Re
             let idx = |k: usize| o * len * inner + k * inner + i;
             let sum_dy: f64 = (0..len).map(|k| dy[idx(k)] as f64).sum();
             let sum_dyy: f64 = (0..len).map(|k| dy[idx(k)] as f64 * v[idx(k)] as f64).sum();
+            // log_softmax reads x: its softmax, for the band.
+            let m = (0..len)
+                .map(|k| v[idx(k)] as f64)
+                .fold(f64::NEG_INFINITY, f64::max);
+            let total: f64 = (0..len).map(|k| (v[idx(k)] as f64 - m).exp()).sum();
             let max_dy = (0..len)
                 .map(|k| dy[idx(k)].abs() as f64)
                 .fold(0.0, f64::max);
@@ -580,7 +585,7 @@ pub fn grad_band(act: &Activation, v: &[f32], dy: &[f32], shape: &[usize]) -> Re
                 let (y, d) = (v[idx(k)] as f64, dy[idx(k)] as f64);
                 let b = match name {
                     "softmax" => y * (d.abs() + sum_dyy.abs()),
-                    "log_softmax" => d.abs() + y.exp() * sum_dy.abs(),
+                    "log_softmax" => d.abs() + (y - m).exp() / total * sum_dy.abs(),
                     _ => max_dy,
                 };
                 band[idx(k)] = (eps * b) as f32;

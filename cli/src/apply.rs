@@ -14,6 +14,8 @@ pub struct Args {
     markdown: bool,
     activation: Option<String>,
     input: Option<PathBuf>,
+    /// `wgact grad`'s upstream gradient.
+    dy: Option<PathBuf>,
     output: Option<PathBuf>,
     chunk_bytes: u64,
     /// (flag name as in the table, value) for each parameter flag given.
@@ -41,8 +43,40 @@ fn flag_id(name: &str) -> String {
     name.replace('_', "-")
 }
 
+/// `wgact grad`'s arguments: `apply`'s plus the upstream gradient.
+pub struct GradArgs(Args);
+
+impl clap::Args for GradArgs {
+    fn augment_args(cmd: Command) -> Command {
+        augment(cmd, true)
+    }
+    fn augment_args_for_update(cmd: Command) -> Command {
+        augment(cmd, true)
+    }
+}
+
+impl FromArgMatches for GradArgs {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Args::from_arg_matches(m).map(GradArgs)
+    }
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+}
+
 impl clap::Args for Args {
     fn augment_args(cmd: Command) -> Command {
+        augment(cmd, false)
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// `apply`'s arguments, with `grad`'s DY after the input when `grad`.
+fn augment(cmd: Command, grad: bool) -> Command {
+    {
         let mut cmd = cmd
             .arg(
                 Arg::new("list")
@@ -66,22 +100,41 @@ impl clap::Args for Args {
                 Arg::new("input")
                     .required_unless_present("list")
                     .value_parser(clap::value_parser!(PathBuf))
-                    .help("Input: float32 little-endian C-order .npy, any shape"),
-            )
+                    .help(if grad {
+                        "X: the forward input, float32 little-endian C-order .npy, any shape"
+                    } else {
+                        "Input: float32 little-endian C-order .npy, any shape"
+                    }),
+            );
+        if grad {
+            cmd = cmd.arg(
+                Arg::new("dy")
+                    .required_unless_present("list")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help("DY: the upstream gradient, .npy of the forward output's shape"),
+            );
+        }
+        cmd = cmd
             .arg(
                 Arg::new("output")
                     .short('o')
                     .long("output")
                     .required_unless_present("list")
                     .value_parser(clap::value_parser!(PathBuf))
-                    .help("Output .npy (written atomically; glu halves its axis)"),
+                    .help(if grad {
+                        "Output DX .npy, of X's shape (written atomically)"
+                    } else {
+                        "Output .npy (written atomically; glu halves its axis)"
+                    }),
             )
             .arg(
                 Arg::new("chunk-bytes")
                     .long("chunk-bytes")
                     .default_value("33554432")
                     .value_parser(clap::value_parser!(u64))
-                    .help("Bytes of input per GPU chunk (files of any size stream through in chunks)"),
+                    .help(
+                        "Bytes of input per GPU chunk (files of any size stream through in chunks)",
+                    ),
             );
         for (name, kind, ops) in param_flags() {
             let id = flag_id(name);
@@ -100,10 +153,6 @@ impl clap::Args for Args {
             });
         }
         cmd
-    }
-
-    fn augment_args_for_update(cmd: Command) -> Command {
-        Self::augment_args(cmd)
     }
 }
 
@@ -128,6 +177,7 @@ impl FromArgMatches for Args {
             markdown: m.get_flag("markdown"),
             activation: m.get_one::<String>("activation").cloned(),
             input: m.get_one::<PathBuf>("input").cloned(),
+            dy: m.try_get_one::<PathBuf>("dy").ok().flatten().cloned(),
             output: m.get_one::<PathBuf>("output").cloned(),
             chunk_bytes: *m.get_one::<u64>("chunk-bytes").unwrap_or(&(32 << 20)),
             params,
@@ -225,6 +275,48 @@ fn print_list() {
             params.join(", ")
         );
     }
+}
+
+/// `wgact grad`: the backward of an op over .npy files.
+pub fn run_grad(GradArgs(a): GradArgs) -> wgact::Result<ExitCode> {
+    if a.list {
+        return run(a);
+    }
+    let (Some(name), Some(input), Some(dy), Some(output)) =
+        (&a.activation, &a.input, &a.dy, &a.output)
+    else {
+        eprintln!("wgact: error: grad needs an op, X, DY and -o DX");
+        return Ok(ExitCode::from(2));
+    };
+    let act = match activation(name, &a.params) {
+        Ok(act) => act,
+        Err(msg) => {
+            eprintln!("wgact: error: {msg}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    // Check both files and their shapes before touching the GPU.
+    let (_, xi) = npy::open_f32(input)?;
+    let (_, di) = npy::open_f32(dy)?;
+    let want = act.output_shape(&xi.shape)?;
+    if di.shape != want {
+        return Err(wgact::Error::ShapesDiffer {
+            a: want,
+            b: di.shape,
+        });
+    }
+    let ctx = wgact::Context::new()?;
+    let opts = StreamOptions {
+        chunk_bytes: a.chunk_bytes,
+    };
+    let shape = stream::grad_file(&ctx, &act, input, dy, output, &opts, &mut |_, _| {})?;
+    eprintln!(
+        "wgact: backward of {act} on {:?} -> {} ({})",
+        shape,
+        output.display(),
+        ctx.describe()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(a: Args) -> wgact::Result<ExitCode> {

@@ -28,6 +28,8 @@ enum Command {
     Info,
     /// Apply an activation to a float32 .npy file.
     Apply(apply::Args),
+    /// The backward of an activation: DX from X and the upstream gradient DY (.npy files).
+    Grad(apply::GradArgs),
     /// Run the TensorFlow activations tutorial examples on the GPU beside the CPU reference.
     Demo,
     /// Measure the max ULP error of every op on this adapter against the CPU reference.
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info => info::run(),
         Command::Apply(a) => apply::run(a),
+        Command::Grad(a) => apply::run_grad(a),
         Command::Demo => demo::run(),
         Command::Verify(a) => verify::run(a),
         Command::Bench(a) => bench::run(a),

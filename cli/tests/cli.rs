@@ -596,3 +596,89 @@ fn killed_runs_leave_the_target_whole_and_are_cleaned_up() {
     run_ok(&args);
     assert!(temps(&d).is_empty(), "stale temporaries: {:?}", temps(&d));
 }
+
+/// `wgact grad` for every op of the table (flags from the table), whole and
+/// streamed in small chunks, against the reference backward within the op's
+/// bound; mismatched shapes are a one-line error with no output.
+#[test]
+fn grad_reaches_every_op_and_streams() {
+    let d = tmpdir("grad");
+    let shape = [6usize, 4, 6];
+    let data = common::random(144, 9);
+    let x = d.join("x.npy");
+    npy::write_f32_atomic(&x, &data, &shape).unwrap();
+    for &op in Op::ALL {
+        let act = wgact::verify::sample(op);
+        let out_shape = act.output_shape(&shape).unwrap();
+        let n: usize = out_shape.iter().product();
+        let dyv = wgact::verify::grad_dy(op as u64, n, 0);
+        let dy = d.join("dy.npy");
+        npy::write_f32_atomic(&dy, &dyv, &out_shape).unwrap();
+        let mut args = vec![
+            "grad".to_string(),
+            op.name().to_string(),
+            x.to_str().unwrap().to_string(),
+            dy.to_str().unwrap().to_string(),
+        ];
+        for (p, v) in op.info().params.iter().zip(act.values()) {
+            let flag = format!("--{}", p.name.replace('_', "-"));
+            match v {
+                Value::Flag(true) => args.push(flag),
+                Value::Flag(false) | Value::OptionalFloat(None) => {}
+                Value::Float(f) | Value::OptionalFloat(Some(f)) => {
+                    args.extend([flag, f.to_string()])
+                }
+                Value::Axis(a) => args.extend([flag, a.to_string()]),
+            }
+        }
+        let y = wgact::cpu::apply(&act, &data, &shape).unwrap();
+        for chunk in ["33554432", "96"] {
+            let out = d.join("dx.npy");
+            let mut full: Vec<&str> = args.iter().map(String::as_str).collect();
+            full.extend(["-o", out.to_str().unwrap(), "--chunk-bytes", chunk]);
+            run_ok(&full);
+            let (got, got_shape) = npy::read_f32(&out).unwrap();
+            assert_eq!(got_shape, shape, "{full:?}");
+            let s = wgact::verify::compare_grad(&act, &data, Some(&y), &dyv, &shape, &got).unwrap();
+            let bound = act.info().grad_bound.at(shape[2]);
+            // Ops that read y recompute it on the GPU, within the forward's
+            // bound of the reference's: allow for that in their comparison.
+            let slack = match act.info().grad_from {
+                wgact::activation::GradFrom::Y => act.info().bound.short,
+                wgact::activation::GradFrom::X => 0,
+            };
+            assert!(
+                s.max_ulp <= bound + slack,
+                "{full:?}: {} ULP at {:?}",
+                s.max_ulp,
+                s.worst
+            );
+        }
+    }
+    // dy of the wrong shape: one line, non-zero exit, no output.
+    let out = d.join("bad.npy");
+    let e = run_err(&[
+        "grad",
+        "tanh",
+        x.to_str().unwrap(),
+        x.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--axis",
+        "0",
+    ]);
+    assert!(e.contains("--axis"), "{e}");
+    let dy = d.join("dy-bad.npy");
+    npy::write_f32_atomic(&dy, &[1.0; 12], &[3, 4]).unwrap();
+    let e = run_err(&[
+        "grad",
+        "tanh",
+        x.to_str().unwrap(),
+        dy.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("shapes differ"), "{e}");
+    assert!(!out.exists());
+}

@@ -55,14 +55,25 @@ fn axis_value(x: f32, m: f32, t: f32) -> f32 {
     return (d.x - ls_log1p(t)) + d.y;
 }
 
-// Backward, from y: dx = dy - exp(y) r, r = sum(dy).
-fn grad_term(y: f32, dy: f32) -> vec3<f32> {
-    return vec3<f32>(dy, 0.0, 1.0);
+// Backward, from x: dx = dy - softmax(x) sum(dy), with softmax(x) =
+// exp(x - m) / sum(exp(x - m)) (from the rounded y, exp would amplify y's
+// rounding by |y|). The row sums: (sum exp(x - m), sum dy).
+const GRAD_ROW_MAX: bool = true;
+
+fn ls_exp(x: f32, m: f32) -> f32 {
+    if (bitcast<u32>(x) == F32_NEG_INF_BITS) {
+        return 0.0;
+    }
+    return exp_diff(x, m);
 }
 
-fn grad_value(y: f32, dy: f32, r: vec3<f32>) -> f32 {
-    let e = exp_hl(y, 0.0);
-    let p = two_prod(e, r.x);
+fn grad_term(x: f32, dy: f32, m: f32) -> vec4<f32> {
+    return vec4<f32>(ls_exp(x, m), 0.0, dy, 0.0);
+}
+
+fn grad_value(x: f32, dy: f32, m: f32, r: vec4<f32>) -> f32 {
+    let s = div2(ls_exp(x, m), 0.0, r.x, r.y);
+    let p = two_prod(s, r.z);
     let d = two_sum(dy, -p.x);
-    return d.x + (d.y - (p.y + e * r.y));
+    return d.x + (d.y - (p.y + s * r.w));
 }

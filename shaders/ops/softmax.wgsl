@@ -13,12 +13,14 @@ fn axis_value(x: f32, m: f32, t: f32) -> f32 {
 
 // Backward, from y: dx = y (dy - r), r = sum(dy y). A row's term is y dy as
 // an exact pair (summed with its errors); the value subtracts the pair r.
-fn grad_term(y: f32, dy: f32) -> vec3<f32> {
+const GRAD_ROW_MAX: bool = false;
+
+fn grad_term(y: f32, dy: f32, m: f32) -> vec4<f32> {
     let p = two_prod(y, dy);
-    return vec3<f32>(p.x, p.y, 1.0);
+    return vec4<f32>(p.x, p.y, 0.0, 0.0);
 }
 
-fn grad_value(y: f32, dy: f32, r: vec3<f32>) -> f32 {
+fn grad_value(y: f32, dy: f32, m: f32, r: vec4<f32>) -> f32 {
     let d = two_sum(dy, -r.x);
     return vjp2(d.x, d.y - r.y, y);
 }

@@ -8,15 +8,17 @@ fn axis_value(x: f32, m: f32, tau: f32) -> f32 {
 }
 
 // Backward, from y: on the support S = {y > 0}, dx = dy - mean(dy over S);
-// 0 off it. The term counts the support and sums its dy.
-fn grad_term(y: f32, dy: f32) -> vec3<f32> {
+// 0 off it. The row sums: (sum of dy over S, |S|).
+const GRAD_ROW_MAX: bool = false;
+
+fn grad_term(y: f32, dy: f32, m: f32) -> vec4<f32> {
     if (y > 0.0) {
-        return vec3<f32>(dy, 0.0, 1.0);
+        return vec4<f32>(dy, 0.0, 1.0, 0.0);
     }
-    return vec3<f32>(0.0, 0.0, 0.0);
+    return vec4<f32>(0.0);
 }
 
-fn grad_value(y: f32, dy: f32, r: vec3<f32>) -> f32 {
+fn grad_value(y: f32, dy: f32, m: f32, r: vec4<f32>) -> f32 {
     if (!(y > 0.0)) {
         return 0.0;
     }

@@ -933,6 +933,8 @@ def run_random():
                 with np.errstate(invalid="ignore"):
                     ae = np.abs(g[m].astype(np.float64) - ref.astype(np.float64))
                 row["abs"] = float(np.nanmax(ae))
+        rc = ulp_dist(f64_ref(o["deriv"], x), ref)
+        row["refcheck"] = int(np.where(rc < 0, 2 ** 32, rc).max())
         table.append(row)
         t2 = time.time()
         sc = scan_op(o, fn)
@@ -953,16 +955,18 @@ def run_random():
          "samples with |x| < 3; *TF = 0*: samples where TF returns exactly 0 although the exact "
          "derivative is non-zero; *max ULP, TF != 0*: max ULP over the other samples; *p99.9*: "
          "99.9th percentile of the ULP error; *inexact*: samples not bit-equal to the exact value; "
-         "*max abs err*: max |TF - exact|; *worst x*: the sample with the largest ULP error.", "",
+         "*max abs err*: max |TF - exact|; *worst x*: the sample with the largest ULP error; "
+         "*ref check*: max ULP between the mpmath reference and an independent float64 "
+         "evaluation of the same formula (sanity check of the reference).", "",
          "| op | max ULP | \\|x\\| < 3 | TF = 0 | max ULP, TF != 0 | p99.9 | inexact | max abs err | "
-         "worst x: TF vs exact | graph max ULP | XLA max ULP |",
-         "|---|---|---|---|---|---|---|---|---|---|---|"]
+         "worst x: TF vs exact | graph max ULP | XLA max ULP | ref check |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in table:
         wx, wt, we = r["worst"]
         worst = f"{s32(wx)}: {s32(wt)} vs {s32(we)}" if r["eager"] else "—"
         L.append(f"| {r['label']}{' *' if r['default'] else ''} | {r['eager']} | {r['core']} | "
                  f"{r['n_zero']} | {r['nz_max']} | {r['p999']} | {r['n_inexact']} | "
-                 f"{r['abs']:.3g} | {worst} | {r['graph']} | {r['xla']} |")
+                 f"{r['abs']:.3g} | {worst} | {r['graph']} | {r['xla']} | {r['refcheck']} |")
     L += ["", "## Full-range scan (eager, dy = 1)", "",
           f"Every 2^{GRID_SHIFT}-th float32 over the whole finite range (both signs, subnormals "
           "included, kink points excluded); the start/end of each zero/NaN/inf range are then "

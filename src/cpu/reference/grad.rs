@@ -424,14 +424,20 @@ pub fn softmax(y: &[f32], dy: &[f32], dx: &mut [f32]) {
     }
 }
 
-/// log_softmax: `dy - exp(y) sum(dy)`.
-pub fn log_softmax(y: &[f32], dy: &[f32], dx: &mut [f32]) {
-    if poisoned(y, dy, dx) {
+/// log_softmax, from x: `dy - softmax(x) sum(dy)` (from the rounded y,
+/// exp would amplify y's rounding by |y|). A row with NaN or +inf in x, or
+/// only -inf, is all NaN, as forward.
+pub fn log_softmax(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let dead = x.iter().any(|v| v.is_nan() || *v == f32::INFINITY) || m == f64::NEG_INFINITY;
+    if poisoned(x, dy, dx) || dead {
+        dx.fill(f32::NAN);
         return;
     }
+    let total: f64 = x.iter().map(|&v| (v as f64 - m).exp()).sum();
     let s: f64 = dy.iter().map(|&d| d as f64).sum();
-    for ((o, &y), &d) in dx.iter_mut().zip(y).zip(dy) {
-        *o = (d as f64 - (y as f64).exp() * s) as f32;
+    for ((o, &v), &d) in dx.iter_mut().zip(x).zip(dy) {
+        *o = (d as f64 - (v as f64 - m).exp() / total * s) as f32;
     }
 }
 
