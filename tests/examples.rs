@@ -16,6 +16,29 @@ mod mlp;
 #[path = "../examples/basic.rs"]
 mod basic;
 
+#[allow(dead_code)]
+#[path = "../examples/train.rs"]
+mod train;
+
+/// Training with wgact's backward kernels: the loss falls, and follows the
+/// same training done on the CPU in f64 step by step.
+#[test]
+fn train_example_loss_falls_and_matches_the_cpu() {
+    let ctx = wgact::Context::new().expect("adapter");
+    let steps = 150;
+    let o = train::run(&ctx, steps).expect("example runs");
+    let (first, last) = (o.gpu_losses[0], o.gpu_losses[steps]);
+    eprintln!("loss {first:.4} -> {last:.4}, accuracy {:.3}", o.accuracy);
+    assert!(last < 0.5 * first, "loss {first} -> {last}");
+    assert!(o.accuracy > 0.8, "accuracy {}", o.accuracy);
+    for (s, (g, c)) in o.gpu_losses.iter().zip(&o.cpu_losses).enumerate() {
+        assert!(
+            (g - c).abs() <= 1e-3 * c.abs().max(1e-3),
+            "step {s}: gpu {g} cpu {c}"
+        );
+    }
+}
+
 #[test]
 fn shared_device_example() {
     let o = shared_device::run().expect("example runs");

@@ -19,6 +19,9 @@ pub struct Args {
     /// on the GPU and the fast CPU path
     #[arg(long, value_name = "OP")]
     exhaustive: Option<String>,
+    /// Check the backward (gradient) kernels instead of the forward ones
+    #[arg(long)]
+    grad: bool,
 }
 
 fn max_text(s: &Stats) -> String {
@@ -65,7 +68,12 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
         };
         return exhaustive(&ctx, op);
     }
-    let reports = verify::run_ops(&ctx, &ops, a.samples, !a.short)?;
+    let reports = if a.grad {
+        println!("backward (vector-Jacobian products, random and special dy)");
+        verify::run_grad(&ctx, &ops, a.samples, !a.short)?
+    } else {
+        verify::run_ops(&ctx, &ops, a.samples, !a.short)?
+    };
     println!(
         "{:<28} {:>10} {:>8} {:>9} {:>8}  worst (input -> reference / gpu)",
         "op", "values", "max ULP", "bound", "flushed"
