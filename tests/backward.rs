@@ -201,3 +201,68 @@ fn bad_shapes_are_typed_errors() {
         "{e}"
     );
 }
+
+/// At every kink the gradient is TensorFlow's (tests/data/tf_kinks.txt,
+/// measured with TF 2.21), except where the derivative exists and TF's
+/// differs (celu at 0; hard_shrink and soft_shrink with threshold 0 at 0),
+/// where it is the derivative; at the float32 neighbours of every kink, the
+/// exact derivative (TF is sometimes off there). Reference and GPU alike.
+#[test]
+fn kinks_take_tensorflows_values() {
+    let text = include_str!("data/tf_kinks.txt");
+    let c = ctx();
+    let bits =
+        |s: &str| f32::from_bits(u32::from_str_radix(s.trim_start_matches("0x"), 16).unwrap());
+    let mut checked = 0;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (op, params, place) = (f[0], f[1], f[2]);
+        let (x, tf, left, right) = (bits(f[3]), bits(f[4]), bits(f[5]), bits(f[6]));
+        let mut act = Op::from_name(op)
+            .unwrap()
+            .default_activation()
+            .unwrap_or_else(|_| Activation::Threshold {
+                threshold: 0.0,
+                default_value: 0.0,
+            });
+        for kv in params.split(';').filter(|p| *p != "-") {
+            let (k, v) = kv.split_once('=').unwrap();
+            act = match v {
+                "True" | "False" => act.with(k, v == "True").unwrap(),
+                _ => match act.with(k, v.parse::<f32>().unwrap()) {
+                    Ok(a) => a,
+                    Err(_) => act.with(k, Some(v.parse::<f32>().unwrap())).unwrap(),
+                },
+            };
+        }
+        let exception = place == "kink"
+            && x == 0.0
+            && (op == "celu"
+                || (op.ends_with("_shrink")
+                    && act.values()[0] == wgact::activation::Value::Float(0.0)));
+        let want = match place {
+            "kink" if exception => left,
+            "kink" => tf,
+            "below" => left,
+            _ => right,
+        };
+        let reference = wgact::cpu::backward(&act, &[x], &[1.0], &[1]).unwrap()[0];
+        let gpu = verify::gpu_grad(c, &act, &[x], None, &[1.0], &[1]).unwrap()[0];
+        // Neighbours: within the op's bound of the exact derivative (TF's
+        // own neighbours of 0 are flushed subnormals).
+        let bound = if place == "kink" {
+            0
+        } else {
+            act.info().grad_bound.short
+        };
+        for (what, got) in [("reference", reference), ("gpu", gpu)] {
+            let e = wgact::ulp::ulp_error(want, got);
+            assert!(
+                e <= bound || (want.is_nan() && got.is_nan()),
+                "{act} at {x:e} ({place}): {what} {got:e}, want {want:e} (TF {tf:e})"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked} rows");
+}

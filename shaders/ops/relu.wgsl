@@ -33,21 +33,41 @@ fn activate(x: f32) -> f32 {
     return pos - slope * fence(t - x);
 }
 
-// Backward: 1 on the identity piece (strictly inside [0, max_value] when it
-// is set), the slope below the threshold, 0 elsewhere and at the threshold
-// and max_value themselves.
+// Backward, as Keras 3 composes relu (each kink takes TensorFlow's value):
+// with a slope, no max_value and threshold 0 it is leaky_relu (the slope at
+// 0); otherwise x * (x > threshold) when threshold != 0, else relu6 when
+// max_value == 6, else relu (0 at their kinks), then clipped to
+// [0, max_value] (the gradient passes at both ends), minus
+// slope * relu(threshold - x) (0 at x = threshold).
 fn grad(x: f32, dy: f32) -> f32 {
     if (is_nan_bits(bitcast<u32>(x))) {
         return qnan();
     }
     let t = p_threshold();
+    let s = p_negative_slope();
     let m = p_max_value();
-    var d = 0.0;
-    if (x > t) {
-        let capped = !is_nan_bits(bitcast<u32>(m)) && (x >= m || x <= 0.0);
-        d = select(1.0, 0.0, capped);
-    } else if (x < t) {
-        d = p_negative_slope();
+    let has_max = !is_nan_bits(bitcast<u32>(m));
+    if (s != 0.0 && !has_max && t == 0.0) {
+        return vjp(select(s, 1.0, x > 0.0), dy);
     }
-    return vjp(d, dy);
+    let relu6_path = t == 0.0 && has_max && m == 6.0;
+    var p = 0.0;
+    var dp = 0.0;
+    if (t != 0.0) {
+        if (x > t) {
+            p = x;
+            dp = 1.0;
+        }
+    } else if (relu6_path) {
+        p = clamp(x, 0.0, 6.0);
+        dp = select(0.0, 1.0, x > 0.0 && x < 6.0);
+    } else if (x > 0.0) {
+        p = x;
+        dp = 1.0;
+    }
+    if (has_max && !relu6_path && !(p >= 0.0 && p <= m)) {
+        dp = 0.0;
+    }
+    let dn = select(0.0, s, s != 0.0 && x < t);
+    return vjp(dp + dn, dy);
 }

@@ -26,14 +26,14 @@ fn activate(x: f32) -> f32 {
     return ef_mul(SELU_SA_H, SELU_SA_L, m.x, m.y);
 }
 
-// Backward: scale for x > 0, scale * alpha * exp(x) for x <= 0 (the
-// constants as pairs, exp kept scaled).
+// Backward: scale for x >= 0 (at 0 TensorFlow's eager value), scale * alpha
+// * exp(x) for x < 0 (the constants as pairs, exp kept scaled).
 fn grad(x: f32, dy: f32) -> f32 {
     let b = bitcast<u32>(x);
     if (is_nan_bits(b)) {
         return qnan();
     }
-    if ((b & F32_SIGN_MASK) == 0u && (b & F32_ABS_MASK) != 0u) {
+    if ((b & F32_SIGN_MASK) == 0u || b == F32_SIGN_MASK) {
         return vjp_scaled(1.05070102, -3.47926523e-8, 0.0, dy);
     }
     if (b == F32_NEG_INF_BITS) {

@@ -67,7 +67,8 @@ fn activate(x: f32) -> f32 {
 
 // Backward: (1 + x / s) / 2, s = sqrt(x^2 + b): (s + |x|) / (2s) for x >= 0,
 // b / (2 s (s + |x|)) below (no cancellation), from the scaled pairs of
-// activate; b = 0 gives 1 for x > 0, 0 for x <= 0.
+// activate; b = 0 gives 1 for x > 0, 0 for x < 0, NaN at 0 (as TensorFlow:
+// there is no derivative).
 fn grad(x: f32, dy: f32) -> f32 {
     let bits = bitcast<u32>(x);
     if (is_nan_bits(bits)) {
@@ -78,6 +79,9 @@ fn grad(x: f32, dy: f32) -> f32 {
     }
     let b = p_b();
     if (b == 0.0) {
+        if (x == 0.0) {
+            return qnan();
+        }
         return vjp(select(0.0, 1.0, x > 0.0), dy);
     }
     let ax = abs(x);

@@ -53,24 +53,39 @@ fn sech2(z: f64) -> f64 {
 
 // Piecewise ops. At a kink the value TensorFlow gives (README).
 
-/// relu: 1 on the identity piece (inside `[0, max_value]` when set), the
-/// slope below the threshold, 0 elsewhere and at the threshold and
-/// `max_value` themselves.
+/// relu, as Keras 3 composes it (so that each kink takes TensorFlow's
+/// value): with a slope, no max_value and threshold 0 it is leaky_relu
+/// (the slope at 0); otherwise `x * (x > threshold)` when threshold != 0,
+/// else relu6 when max_value == 6, else relu (0 at their kinks), then
+/// clipped to `[0, max_value]` (the gradient passes at both ends), minus
+/// `slope * relu(threshold - x)` (0 at x = threshold).
 pub fn relu(x: f32, dy: f32, negative_slope: f32, max_value: Option<f32>, threshold: f32) -> f32 {
     if x.is_nan() {
         return f32::NAN;
     }
-    let d = if x > threshold {
-        match max_value {
-            Some(m) if x >= m || x <= 0.0 => 0.0,
-            _ => 1.0,
-        }
-    } else if x < threshold {
-        negative_slope as f64
+    let (s, t) = (negative_slope, threshold);
+    if s != 0.0 && max_value.is_none() && t == 0.0 {
+        return leaky_relu(x, dy, s);
+    }
+    let relu6_path = t == 0.0 && max_value == Some(6.0);
+    let (p, dp) = if t != 0.0 {
+        if x > t { (x, 1.0) } else { (0.0, 0.0) }
+    } else if relu6_path {
+        (
+            x.clamp(0.0, 6.0),
+            if x > 0.0 && x < 6.0 { 1.0 } else { 0.0 },
+        )
+    } else if x > 0.0 {
+        (x, 1.0)
     } else {
-        0.0
+        (0.0, 0.0)
     };
-    vjp(d, dy)
+    let dp = match max_value {
+        Some(m) if !relu6_path && !(0.0..=m).contains(&p) => 0.0,
+        _ => dp,
+    };
+    let dn = if s != 0.0 && x < t { s as f64 } else { 0.0 };
+    vjp(dp + dn, dy)
 }
 
 /// relu6: 1 on `(0, 6)`, else 0.
@@ -210,14 +225,15 @@ pub fn celu(x: f32, dy: f32, alpha: f32) -> f32 {
     vjp_nz((x as f64 / alpha as f64).exp(), false, dy)
 }
 
-/// selu: `scale` for `x > 0`, `scale alpha exp(x)` for `x <= 0`.
+/// selu: `scale` for `x >= 0` (at 0 TensorFlow's eager value), `scale alpha
+/// exp(x)` for `x < 0`.
 pub fn selu(x: f32, dy: f32) -> f32 {
     const SCALE: f64 = 1.050_700_987_355_480_5;
     const SCALE_ALPHA: f64 = 1.758_099_340_847_376_8;
     if x.is_nan() {
         return f32::NAN;
     }
-    if x > 0.0 {
+    if x >= 0.0 {
         return vjp(SCALE, dy);
     }
     if x == f32::NEG_INFINITY {
@@ -345,16 +361,20 @@ pub fn softsign(x: f32, dy: f32) -> f32 {
     vjp_nz(1.0 / (a * a), false, dy)
 }
 
-/// squareplus: `(1 + x / sqrt(x^2 + b)) / 2`; with `b = 0`, 1 for `x > 0`
-/// and 0 for `x <= 0`.
+/// squareplus: `(1 + x / sqrt(x^2 + b)) / 2`; with `b = 0`, 1 for `x > 0`,
+/// 0 for `x < 0` and NaN at 0 (no derivative; TensorFlow's 0/0).
 pub fn squareplus(x: f32, dy: f32, b: f32) -> f32 {
     if x.is_nan() {
         return f32::NAN;
     }
     let (x, b) = (x as f64, b as f64);
+    if b == 0.0 && x == 0.0 {
+        // No derivative: TensorFlow's 0/0.
+        return f32::NAN;
+    }
     let d = if x == f64::INFINITY {
         1.0
-    } else if x == f64::NEG_INFINITY || (b == 0.0 && x <= 0.0) {
+    } else if x == f64::NEG_INFINITY || (b == 0.0 && x < 0.0) {
         0.0
     } else if b == 0.0 {
         1.0
