@@ -218,13 +218,14 @@ fn kinks_take_tensorflows_values() {
         let f: Vec<&str> = line.split_whitespace().collect();
         let (op, params, place) = (f[0], f[1], f[2]);
         let (x, tf, left, right) = (bits(f[3]), bits(f[4]), bits(f[5]), bits(f[6]));
-        let mut act = Op::from_name(op)
-            .unwrap()
-            .default_activation()
-            .unwrap_or_else(|_| Activation::Threshold {
-                threshold: 0.0,
-                default_value: 0.0,
-            });
+        let mut act =
+            Op::from_name(op)
+                .unwrap()
+                .default_activation()
+                .unwrap_or(Activation::Threshold {
+                    threshold: 0.0,
+                    default_value: 0.0,
+                });
         for kv in params.split(';').filter(|p| *p != "-") {
             let (k, v) = kv.split_once('=').unwrap();
             act = match v {
