@@ -303,7 +303,7 @@ activations! {
 /// step).
 pub fn markdown() -> String {
     let mut s = String::from(
-        "| op | parameters (default; valid values) | definition | special values | bound (ULP) |\n|---|---|---|---|---|\n",
+        "| op | parameters (default; valid values) | definition | special values | bound (ULP) | backward: reads, bound (ULP) |\n|---|---|---|---|---|---|\n",
     );
     for op in Op::ALL {
         let info = op.info();
@@ -333,8 +333,20 @@ pub fn markdown() -> String {
         } else {
             format!("{} (rows ≤ 1024), {}", info.bound.short, info.bound.long)
         };
+        let gb = if info.grad_bound.short == info.grad_bound.long {
+            info.grad_bound.short.to_string()
+        } else {
+            format!(
+                "{} (rows ≤ 1024), {}",
+                info.grad_bound.short, info.grad_bound.long
+            )
+        };
+        let reads = match info.grad_from {
+            crate::activation::GradFrom::X => "x",
+            crate::activation::GradFrom::Y => "y",
+        };
         s += &format!(
-            "| {name} | {} | `{}` | {} | {bound} |\n",
+            "| {name} | {} | `{}` | {} | {bound} | {reads}; {gb} |\n",
             if params.is_empty() {
                 "—".to_string()
             } else {
