@@ -100,3 +100,43 @@ fn dense_bit_pattern_sweep() {
         assert!(e <= verify::bound(&act, 1), "fast {act}: {e} ULP at {x:e}");
     }
 }
+
+/// The CPU backward on every core gives the reference's results bit for bit,
+/// whatever the split (elementwise chunks, outer slices of strided rows, glu).
+#[test]
+fn fast_backward_is_the_reference_in_parallel() {
+    use wgact::activation::GradFrom;
+    let mut r = wgact::verify::Rng::new(11);
+    for &op in wgact::Op::ALL {
+        let act = wgact::verify::sample(op);
+        for (shape, axis) in [
+            (vec![70_000usize], -1isize),
+            (vec![33, 8, 12], 1),
+            (vec![40, 64], -1),
+            (vec![12, 6], 0),
+        ] {
+            let a = act.with_axis(axis);
+            let Ok(out_shape) = a.output_shape(&shape) else {
+                continue;
+            };
+            if a.axis().is_none() && shape.len() > 1 {
+                continue;
+            }
+            let n: usize = shape.iter().product();
+            let x: Vec<f32> = (0..n).map(|_| r.normal(3.0)).collect();
+            let m: usize = out_shape.iter().product();
+            let dy = wgact::verify::grad_dy(n as u64, m, 0);
+            let v = match a.info().grad_from {
+                GradFrom::X => x.clone(),
+                GradFrom::Y => wgact::cpu::apply(&a, &x, &shape).unwrap(),
+            };
+            let want = wgact::cpu::backward(&a, &v, &dy, &shape).unwrap();
+            let got = wgact::cpu::fast::backward(&a, &v, &dy, &shape).unwrap();
+            assert_eq!(
+                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{a} {shape:?}"
+            );
+        }
+    }
+}

@@ -33,6 +33,9 @@ pub struct Args {
     /// Time budget per measurement, in milliseconds (at least 3 runs each)
     #[arg(long, default_value_t = 300)]
     budget_ms: u64,
+    /// Measure the backward kernels (dx from x, or y, and dy) instead
+    #[arg(long)]
+    grad: bool,
 }
 
 /// One row of results.
@@ -46,12 +49,15 @@ pub struct Row {
     pub gpu_e2e_s: f64,
     pub device_copy_s: f64,
     pub memcpy_s: f64,
+    /// Bytes per element the op moves: 8 forward (x in, y out), 12 backward
+    /// (x or y and dy in, dx out).
+    pub bytes_per_elem: f64,
 }
 
 impl Row {
     /// Bytes an op moves: every element read and written once.
     fn bytes(&self) -> f64 {
-        8.0 * self.elements as f64
+        self.bytes_per_elem * self.elements as f64
     }
     pub fn gbps(&self, s: f64) -> f64 {
         self.bytes() / s / 1e9
@@ -91,6 +97,76 @@ fn median_of(budget: Duration, mut f: impl FnMut() -> wgact::Result<f64>) -> wga
     }
     times.sort_by(|a, b| a.total_cmp(b));
     Ok(times[times.len() / 2])
+}
+
+/// The backward of `act` at `shape`: CPU (all cores) and GPU, beside copy
+/// and memcpy of the same size.
+fn measure_grad(
+    ctx: &Context,
+    act: &Activation,
+    shape: &[usize],
+    budget: Duration,
+) -> wgact::Result<Row> {
+    use wgact::activation::GradFrom;
+    let n: usize = shape.iter().product();
+    let mut rng = Rng::new(n as u64);
+    let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
+    let out_shape = act.output_shape(shape)?;
+    let y = cpu::fast::apply(act, &data, shape)?;
+    let dyv: Vec<f32> = (0..y.len()).map(|_| rng.normal(1.0)).collect();
+    let v = match act.info().grad_from {
+        GradFrom::X => &data,
+        GradFrom::Y => &y,
+    };
+    let cpu_s = median(budget, || {
+        std::hint::black_box(cpu::fast::backward(act, v, &dyv, shape)?);
+        Ok(())
+    })?;
+    let mut copied = vec![0.0f32; n];
+    let memcpy_s = median(budget, || {
+        cpu::fast::memcpy(std::hint::black_box(&data), &mut copied);
+        Ok(())
+    })?;
+    let x = ctx.upload(&data, shape)?;
+    let yt = ctx.upload(&y, &out_shape)?;
+    let dy = ctx.upload(&dyv, &out_shape)?;
+    let dx = ctx.zeros(shape)?;
+    let xc = ctx.zeros(shape)?;
+    let gpu_compute_s = median_of(budget, || {
+        let t = ctx.time(|enc| {
+            ctx.encode_backward(enc, act, &x, Some(&yt), &dy, Some(&dx))
+                .map(|_| ())
+        })?;
+        Ok(t.best().as_secs_f64())
+    })?;
+    let device_copy_s = median_of(budget, || {
+        let t = ctx.time(|enc| {
+            for ((xb, xo, len), (yb, yo, _)) in x.parts().zip(xc.parts()) {
+                enc.copy_buffer_to_buffer(xb, xo, yb, yo, 4 * len as u64);
+            }
+            Ok(())
+        })?;
+        Ok(t.best().as_secs_f64())
+    })?;
+    let gpu_e2e_s = median(budget, || {
+        let xt = ctx.upload(&data, shape)?;
+        let d = ctx.upload(&dyv, &out_shape)?;
+        let r = ctx.backward(act, &xt, &d)?;
+        std::hint::black_box(ctx.read(&r)?);
+        Ok(())
+    })?;
+    Ok(Row {
+        op: format!("{}'", act.name()),
+        shape: shape.to_vec(),
+        elements: n,
+        cpu_s,
+        gpu_compute_s,
+        gpu_e2e_s,
+        // copy moves 8 bytes per element, the backward 12: scaled to match.
+        device_copy_s: device_copy_s * 1.5,
+        memcpy_s: memcpy_s * 1.5,
+        bytes_per_elem: 12.0,
+    })
 }
 
 fn measure(
@@ -145,6 +221,7 @@ fn measure(
         gpu_e2e_s,
         device_copy_s,
         memcpy_s,
+        bytes_per_elem: 8.0,
     })
 }
 
@@ -218,7 +295,7 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
     let budget = Duration::from_millis(a.budget_ms);
     println!("adapter: {}", ctx.describe());
     println!(
-        "host: {} threads; GB/s counts 4 bytes read + 4 written per element;",
+        "host: {} threads; GB/s counts 4 bytes read + 4 written per element (backward: 8 read + 4 written);",
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -265,7 +342,12 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
             if let Some(b) = &bar {
                 b.set_message(format!("{} {:?}", act.name(), shape));
             }
-            match measure(&ctx, act, &shape, budget) {
+            let r = if a.grad {
+                measure_grad(&ctx, act, &shape, budget)
+            } else {
+                measure(&ctx, act, &shape, budget)
+            };
+            match r {
                 Ok(r) => {
                     if let Some(b) = &bar {
                         b.suspend(|| print_row(&r));

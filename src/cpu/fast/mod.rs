@@ -9,6 +9,7 @@
 //! [`reference`](super::reference) stays the test oracle.
 
 mod axis;
+mod backward;
 mod exp_family;
 mod gelu_family;
 mod math;
@@ -17,6 +18,7 @@ mod piecewise;
 // Every op's function, by the name the op table gives it: adding an op adds
 // a function to one of these files and nothing here.
 pub(crate) use axis::*;
+pub use backward::backward;
 pub(crate) use exp_family::*;
 pub(crate) use gelu_family::*;
 pub(crate) use math::*;
