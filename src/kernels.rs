@@ -70,6 +70,10 @@ pub enum Kernel {
     GradRows { op: Op, inplace: bool },
     /// The backward of a halves op (glu), writing `which` of da and db.
     GradHalves { op: Op, which: HalvesGrad },
+    /// An elementwise op's forward that also writes its derivative f'(x).
+    MapSave { op: Op },
+    /// dx = d * dy from a saved derivative (op-agnostic).
+    Product { inplace: bool },
 }
 
 /// Which gradients a [`Kernel::GradHalves`] dispatch writes.
@@ -137,7 +141,12 @@ fn elementwise_module(op: Op, entry_file: &str) -> String {
 /// ops) or the axis ops' shared functions, and the op's file.
 fn grad_module(op: Op, entry_file: &str) -> String {
     let mut parts = SHARED.to_vec();
-    let prelude = param_prelude(op);
+    // The op's parameters, and whether its `grad` reads y (from the table).
+    let prelude = param_prelude(op)
+        + &format!(
+            "const GRAD_FROM_Y: bool = {};\n",
+            op.info().grad_from == crate::activation::GradFrom::Y
+        );
     match op.info().kind {
         Kind::Elementwise => parts.extend([shader!("params.wgsl"), prelude.as_str()]),
         Kind::Axis(_) => parts.push(shader!("softmax_common.wgsl")),
@@ -220,7 +229,14 @@ impl Kernel {
                     }
                 }
             }
+            if op.info().kind == Kind::Elementwise {
+                v.push(Kernel::MapSave { op });
+            }
         }
+        v.extend([
+            Kernel::Product { inplace: false },
+            Kernel::Product { inplace: true },
+        ]);
         v
     }
 
@@ -241,6 +257,8 @@ impl Kernel {
                 )
             }
             Kernel::GradHalves { op, .. } => format!("{}/grad/halves", op.name()),
+            Kernel::MapSave { op } => format!("{}/save", op.name()),
+            Kernel::Product { .. } => "grad/product".to_string(),
         }
     }
 
@@ -287,6 +305,12 @@ impl Kernel {
                     .replace("return dys[gp.dy_base + e];", "return dst[gp.dx_base + e];"),
             ),
             Kernel::GradHalves { op, .. } => grad_module(op, shader!("grad_halves.wgsl")),
+            Kernel::MapSave { op } => grad_module(op, shader!("grad_save.wgsl")),
+            Kernel::Product { .. } => {
+                let mut parts = SHARED.to_vec();
+                parts.extend([shader!("params.wgsl"), shader!("grad_product.wgsl")]);
+                parts.join("\n")
+            }
         }
     }
 
@@ -316,7 +340,10 @@ impl Kernel {
                 which: HalvesGrad::B,
                 ..
             } => "main_b",
-            Kernel::GradRows { inplace: true, .. } => "main",
+            Kernel::GradRows { inplace: true, .. }
+            | Kernel::MapSave { .. }
+            | Kernel::Product { inplace: false } => "main",
+            Kernel::Product { inplace: true } => "main_inplace",
             Kernel::GradMap { inplace: true, .. } => "main_inplace",
             Kernel::Map { inplace: true, .. }
             | Kernel::Norm {

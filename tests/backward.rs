@@ -267,3 +267,72 @@ fn kinks_take_tensorflows_values() {
     }
     assert!(checked > 100, "{checked} rows");
 }
+
+/// forward_and_save: y as `apply` gives it, and the backward from the saved
+/// derivative within one ULP more than the op's bound (the derivative is
+/// rounded once before the product) wherever the derivative is a normal
+/// f32; the other ops as backward_from.
+#[test]
+fn forward_and_save_then_backward_saved() {
+    let c = ctx();
+    let sweep = verify::sweep_inputs(0x5eed, 2000);
+    for &op in Op::ALL {
+        let act = verify::sample(op);
+        let (x, shape): (Vec<f32>, Vec<usize>) = if act.is_elementwise() {
+            let x = verify::inputs_for(&act, &sweep);
+            let n = x.len();
+            (x, vec![n])
+        } else {
+            let mut r = verify::Rng::new(2);
+            ((0..600).map(|_| r.normal(3.0)).collect(), vec![20, 30])
+        };
+        let out_shape = act.output_shape(&shape).unwrap();
+        let m: usize = out_shape.iter().product();
+        let dyv = verify::grad_dy(9, m, 0);
+        let xt = c.upload(&x, &shape).unwrap();
+        let dy = c.upload(&dyv, &out_shape).unwrap();
+        let (y, saved) = c.forward_and_save(&act, &xt).unwrap();
+        let bits = |v: Vec<f32>| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert!(
+            bits(c.read(&y).unwrap()) == bits(c.read(&c.apply(&act, &xt).unwrap()).unwrap()),
+            "{act}: y differs from apply's"
+        );
+        assert_eq!(saved.derivative().is_some(), act.is_elementwise());
+        let got = c
+            .read(&c.backward_saved(&act, &xt, &y, &saved, &dy).unwrap())
+            .unwrap();
+        let yv = c.read(&y).unwrap();
+        let bound = act.info().grad_bound.at(*shape.last().unwrap());
+        if !act.is_elementwise() {
+            let st = verify::compare_grad(&act, &x, Some(&yv), &dyv, &shape, &got).unwrap();
+            assert!(
+                st.max_ulp <= bound,
+                "{act}: {} ULP at {:?}",
+                st.max_ulp,
+                st.worst
+            );
+            continue;
+        }
+        let v = match act.info().grad_from {
+            wgact::activation::GradFrom::X => &x,
+            wgact::activation::GradFrom::Y => &yv,
+        };
+        let want = wgact::cpu::backward(&act, v, &dyv, &shape).unwrap();
+        let d = wgact::cpu::backward(&act, v, &vec![1.0; x.len()], &shape).unwrap();
+        for i in 0..want.len() {
+            // A derivative below the normal range keeps only f32's bits.
+            if d[i] != 0.0 && d[i].abs() < f32::MIN_POSITIVE {
+                continue;
+            }
+            let e = wgact::ulp::ulp_error(want[i], got[i]);
+            assert!(
+                e <= bound + 1,
+                "{act} at x = {:e}, dy = {:e}: {} vs {} ({e} ULP)",
+                x[i],
+                dyv[i],
+                got[i],
+                want[i]
+            );
+        }
+    }
+}

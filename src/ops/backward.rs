@@ -12,6 +12,20 @@ use crate::kernels::{HalvesGrad, Kernel, Width};
 use crate::shape::split_at_axis;
 use crate::{Activation, Context, Error, Result, Tensor};
 
+/// What [`Context::forward_and_save`] keeps for the backward: the
+/// derivative f'(x) for elementwise ops, nothing more for the others.
+#[derive(Debug)]
+pub struct Saved {
+    derivative: Option<Tensor>,
+}
+
+impl Saved {
+    /// The saved derivative f'(x), for elementwise ops.
+    pub fn derivative(&self) -> Option<&Tensor> {
+        self.derivative.as_ref()
+    }
+}
+
 /// Mirrors `GradRowParams` in `shaders/grad_rows.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -101,6 +115,101 @@ impl Context {
         self.run_backward(act, x, None, dy, None)
     }
 
+    /// The forward output and what the backward will need, from one read of
+    /// `x`: for elementwise ops one kernel writes `y` and the derivative
+    /// `f'(x)` (so [`Context::backward_saved`] is a single product with `dy`
+    /// and reads neither `x` nor `y`); the other ops keep nothing more (their
+    /// backward reads `y`, or `x` for log_softmax and glu). The saved
+    /// derivative is rounded to f32 once, so the product rounds twice (within
+    /// one ULP more than the op's bound) and a derivative below f32's normal
+    /// range keeps only the bits f32 has for it.
+    ///
+    /// ```no_run
+    /// use wgact::Activation;
+    /// # let ctx = wgact::Context::new()?;
+    /// # let x = ctx.upload(&[-1.0, 0.5, 2.0], &[3])?;
+    /// # let dy = ctx.upload(&[1.0, 1.0, 1.0], &[3])?;
+    /// let act = Activation::Silu { beta: 1.0 };
+    /// let (y, saved) = ctx.forward_and_save(&act, &x)?;
+    /// let dx = ctx.backward_saved(&act, &x, &y, &saved, &dy)?;
+    /// # Ok::<(), wgact::Error>(())
+    /// ```
+    pub fn forward_and_save(&self, act: &Activation, x: &Tensor) -> Result<(Tensor, Saved)> {
+        act.validate()?;
+        if act.kind() != Kind::Elementwise {
+            let y = self.apply(act, x)?;
+            return Ok((y, Saved { derivative: None }));
+        }
+        let y = self.empty(x.shape())?;
+        let d = self.empty(x.shape())?;
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("wgact forward_and_save"),
+            });
+        let op = act.op();
+        self.scoped(|| {
+            elementwise_pass(
+                self,
+                &mut enc,
+                ElemParams::new(act),
+                |width| (width == Width::Scalar).then_some(Kernel::MapSave { op }),
+                x,
+                Some(&d),
+                &y,
+            )
+        })??;
+        self.submit(enc)?;
+        Ok((
+            y,
+            Saved {
+                derivative: Some(d),
+            },
+        ))
+    }
+
+    /// The backward from what [`Context::forward_and_save`] kept: a product
+    /// of the saved derivative with `dy` for elementwise ops, else
+    /// [`Context::backward_from`] with `x` and `y`.
+    pub fn backward_saved(
+        &self,
+        act: &Activation,
+        x: &Tensor,
+        y: &Tensor,
+        saved: &Saved,
+        dy: &Tensor,
+    ) -> Result<Tensor> {
+        act.validate()?;
+        let Some(d) = &saved.derivative else {
+            return self.backward_from(act, x, y, dy);
+        };
+        if dy.shape() != d.shape() {
+            return Err(Error::ShapesDiffer {
+                a: d.shape().to_vec(),
+                b: dy.shape().to_vec(),
+            });
+        }
+        let dx = self.empty(d.shape())?;
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("wgact backward_saved"),
+            });
+        self.scoped(|| {
+            elementwise_pass(
+                self,
+                &mut enc,
+                ElemParams::new(act),
+                |width| (width == Width::Scalar).then_some(Kernel::Product { inplace: false }),
+                d,
+                Some(dy),
+                &dx,
+            )
+        })??;
+        self.submit(enc)?;
+        Ok(dx)
+    }
+
     fn run_backward(
         &self,
         act: &Activation,
@@ -183,6 +292,78 @@ impl Context {
     }
 }
 
+/// One elementwise pass over chunks of a binding: `kernel(width)` (none
+/// for a width the pass lacks) with `a` at binding 0, `dst` at 1 and `b` at
+/// 3 (absent: in place over `dst`). Same shapes from the same context split
+/// alike; wrapped tensors are one part each, and chunks never cross a part
+/// of any of the three.
+fn elementwise_pass(
+    ctx: &Context,
+    enc: &mut wgpu::CommandEncoder,
+    base: ElemParams,
+    kernel: impl Fn(Width) -> Option<Kernel>,
+    a: &Tensor,
+    b: Option<&Tensor>,
+    dst: &Tensor,
+) -> Result<()> {
+    let chunk = (ctx.max_binding / 4) as usize;
+    let mut start = 0usize;
+    while start < a.len() {
+        let mut n = chunk
+            .min(part_end(a, start) - start)
+            .min(part_end(dst, start) - start);
+        if let Some(b) = b {
+            n = n.min(part_end(b, start) - start);
+        }
+        let (ap, ai) = a.locate(start);
+        let (op, oi) = dst.locate(start);
+        let bp = b.map(|b| b.locate(start));
+        let offsets = [
+            Some(ap.offset + ai as u64 * 4),
+            Some(op.offset + oi as u64 * 4),
+            bp.map(|(p, i)| p.offset + i as u64 * 4),
+        ];
+        let bind = |count: usize| {
+            let size = count as u64 * 4;
+            let mut v = vec![
+                (0, &ap.buffer, offsets[0].unwrap_or(0), Some(size)),
+                (1, &op.buffer, offsets[1].unwrap_or(0), Some(size)),
+            ];
+            if let (Some((p, _)), Some(off)) = (bp, offsets[2]) {
+                v.push((3, &p.buffer, off, Some(size)));
+            }
+            v
+        };
+        let groups = |items: usize| (items as u64).div_ceil(ctx.wg_size as u64);
+        // vec4 loads need 16-byte aligned starts in all three.
+        let aligned = offsets.iter().flatten().all(|o| o % 16 == 0);
+        let n4 = match kernel(Width::Vec4) {
+            Some(k) if aligned && n >= 4 => {
+                let n4 = n / 4;
+                let p = ElemParams {
+                    len: n4 as u32,
+                    first: 0,
+                    ..base
+                };
+                ctx.dispatch(enc, k, &p, &bind(n4 * 4), groups(n4))?;
+                n4
+            }
+            _ => 0,
+        };
+        if n > n4 * 4 {
+            let p = ElemParams {
+                len: n as u32,
+                first: (n4 * 4) as u32,
+                ..base
+            };
+            let k = kernel(Width::Scalar).expect("every pass has a scalar kernel");
+            ctx.dispatch(enc, k, &p, &bind(n), groups(n - n4 * 4))?;
+        }
+        start += n;
+    }
+    Ok(())
+}
+
 fn elementwise(
     ctx: &Context,
     enc: &mut wgpu::CommandEncoder,
@@ -192,66 +373,16 @@ fn elementwise(
     dx: Option<&Tensor>,
 ) -> Result<()> {
     let inplace = dx.is_none();
-    let kernel = |width| Kernel::GradMap {
-        op: act.op(),
-        width,
-        inplace,
-    };
-    let base = ElemParams::new(act);
-    let dst = dx.unwrap_or(dy);
-    // Same shapes from the same context split alike; wrapped tensors are
-    // one part each, and chunks never cross a part of any of the three.
-    let chunk = (ctx.max_binding / 4) as usize;
-    let mut start = 0usize;
-    while start < v.len() {
-        let n = chunk
-            .min(part_end(v, start) - start)
-            .min(part_end(dy, start) - start)
-            .min(part_end(dst, start) - start);
-        let (vp, vi) = v.locate(start);
-        let (dp, di) = dy.locate(start);
-        let (op, oi) = dst.locate(start);
-        let n4 = n / 4;
-        let bind = |count: usize| {
-            let size = count as u64 * 4;
-            let mut b = vec![
-                (0, &vp.buffer, vp.offset + vi as u64 * 4, Some(size)),
-                (1, &op.buffer, op.offset + oi as u64 * 4, Some(size)),
-            ];
-            if !inplace {
-                b.push((3, &dp.buffer, dp.offset + di as u64 * 4, Some(size)));
-            }
-            b
-        };
-        let groups = |items: usize| (items as u64).div_ceil(ctx.wg_size as u64);
-        // vec4 loads need 16-byte aligned starts in all three.
-        let aligned = [
-            vp.offset + vi as u64 * 4,
-            dp.offset + di as u64 * 4,
-            op.offset + oi as u64 * 4,
-        ]
-        .iter()
-        .all(|o| o % 16 == 0);
-        let n4 = if aligned { n4 } else { 0 };
-        if n4 > 0 {
-            let p = ElemParams {
-                len: n4 as u32,
-                first: 0,
-                ..base
-            };
-            ctx.dispatch(enc, kernel(Width::Vec4), &p, &bind(n4 * 4), groups(n4))?;
-        }
-        if n > n4 * 4 {
-            let p = ElemParams {
-                len: n as u32,
-                first: (n4 * 4) as u32,
-                ..base
-            };
-            ctx.dispatch(enc, kernel(Width::Scalar), &p, &bind(n), groups(n - n4 * 4))?;
-        }
-        start += n;
-    }
-    Ok(())
+    let op = act.op();
+    elementwise_pass(
+        ctx,
+        enc,
+        ElemParams::new(act),
+        |width| Some(Kernel::GradMap { op, width, inplace }),
+        v,
+        dx.map(|_| dy),
+        dx.unwrap_or(dy),
+    )
 }
 
 fn rows(

@@ -3,6 +3,7 @@
 
 mod axis;
 mod backward;
+pub use backward::Saved;
 pub mod chain;
 mod elementwise;
 mod halves;
