@@ -71,7 +71,10 @@ fn vjp2(dh: f32, dl: f32, dy: f32) -> f32 {
     if ((bitcast<u32>(dh) & F32_ABS_MASK) == 0u || !is_finite_bits(bitcast<u32>(dh))) {
         return vjp(dh, dy);
     }
-    return vjp_scaled(dh, dl, 0.0, dy);
+    // dh's own mantissa, so that the product stays in range (vjp_scaled's
+    // precondition) whatever dh's size.
+    let f = ef_frexp(dh);
+    return vjp_scaled(f.x, ef_scale(dl, -f.y), f.y, dy);
 }
 
 // d * dy for a derivative that is not 0 at this x although d may have

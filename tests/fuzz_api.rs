@@ -162,6 +162,86 @@ proptest! {
         }
     }
 
+    /// The backward of any op with any parameters over any shape, with any
+    /// dy (special values included): a typed error, or the reference's
+    /// answer within the op's backward bound (in place too), and the CPU
+    /// backward alike.
+    #[test]
+    fn any_backward_is_a_typed_error_or_right(
+        act in activation(),
+        (shape, x, dy) in shape().prop_flat_map(|s| {
+            let n = s.iter().product();
+            (Just(s), data(n), data(n))
+        }),
+        inplace in any::<bool>(),
+    ) {
+        let c = ctx();
+        let t = c.upload(&x, &shape).unwrap();
+        let out_shape = act.output_shape(&shape).map_err(|e| e.to_string());
+        let dy_shape = out_shape.clone().unwrap_or(shape.clone());
+        let m: usize = dy_shape.iter().product();
+        let dyv = &dy[..m.min(dy.len())];
+        let g = c.upload(dyv, &dy_shape[..]).unwrap();
+        let y = match act.info().grad_from {
+            wgact::activation::GradFrom::Y => wgact::cpu::apply(&act, &x, &shape).ok(),
+            wgact::activation::GradFrom::X => None,
+        };
+        let got = if inplace {
+            let mut g = g;
+            c.backward_inplace(&act, &t, &mut g).and_then(|()| c.read(&g))
+        } else {
+            match &y {
+                Some(y) => c
+                    .upload(y, &dy_shape)
+                    .and_then(|yt| c.backward_from(&act, &t, &yt, &c.upload(dyv, &dy_shape)?))
+                    .and_then(|d| c.read(&d)),
+                None => c.backward(&act, &t, &g).and_then(|d| c.read(&d)),
+            }
+        };
+        let reference = || -> Result<(), String> {
+            act.validate().map_err(|e| e.to_string())?;
+            out_shape.clone()?;
+            Ok(())
+        };
+        match (got, reference()) {
+            (Ok(d), Ok(())) => {
+                // In place, ops that read y recompute it on the GPU: their
+                // comparison uses the reference's y, within the forward bound.
+                let st = verify::compare_grad(&act, &x, y.as_deref(), dyv, &shape, &d)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let len = match act.axis() {
+                    Some(a) if !shape.is_empty() => shape[a.rem_euclid(shape.len() as isize) as usize],
+                    _ => 1,
+                };
+                let slack = if inplace && y.is_some() { act.info().bound.at(len) } else { 0 };
+                let bound = act.info().grad_bound.at(len) + slack;
+                prop_assert!(
+                    st.max_ulp <= bound,
+                    "{act} {shape:?} (in place: {inplace}): {} ULP at {:?}",
+                    st.max_ulp,
+                    st.worst
+                );
+            }
+            (Err(e), Ok(())) => prop_assert!(
+                matches!(e, Error::NotInPlace { .. } | Error::TooLarge { .. }),
+                "{act} {shape:?}: backward error {e} where the reference succeeds"
+            ),
+            (Ok(_), Err(e)) => prop_assert!(false, "{act} {shape:?}: backward ok where it should fail: {e}"),
+            (Err(e), Err(_)) => prop_assert!(expected_error(&e), "{act} {shape:?}: {e:?}"),
+        }
+        if let (Ok(()), Ok(_)) = (reference(), &out_shape) {
+            let v = y.clone().unwrap_or_else(|| x.clone());
+            let fast = wgact::cpu::fast::backward(&act, &v, dyv, &shape)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let want = wgact::cpu::backward(&act, &v, dyv, &shape)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(
+                fast.iter().map(|f| f.to_bits()).eq(want.iter().map(|f| f.to_bits())),
+                "{act} {shape:?}: CPU backward differs from the reference"
+            );
+        }
+    }
+
     /// Outputs of the wrong shape, and tensors from another context's
     /// device, are refused up front.
     #[test]
