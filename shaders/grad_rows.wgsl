@@ -1,8 +1,8 @@
 // Backward of the axis ops (softmax, log_softmax, sparsemax), a workgroup
 // per row: the op's file defines `const GRAD_ROW_MAX: bool` (whether it
 // needs the row's max m of v), `fn grad_term(v, dy, m) -> vec4<f32>` (two
-// row sums' terms as pairs) and `fn grad_value(v, dy, m, r) -> f32` (dx
-// from the sums r). Terms are summed with their rounding errors (2Sum), so
+// row sums' terms as pairs) and `fn grad_value(v, dy, m, r, rs) -> f32` (dx
+// from the sums r, which are rs times too small where dy was scaled down). Terms are summed with their rounding errors (2Sum), so
 // the sums are accurate to about 2^-40 relative to their largest term. A
 // row with NaN or +inf in v (or, where the max is used, only -inf), or NaN
 // or +-inf in dy, comes out all NaN. Rows are (o, i) of a window of whole planes viewed as
@@ -68,35 +68,44 @@ fn row_grad(t: u32, row: u32) {
     // need it, the row's max of v, in one sweep.
     var bad = 0u;
     var m = bitcast<f32>(F32_NEG_INF_BITS);
+    var big = 0.0;
     for (var k = t; k < gp.len; k += WG_SIZE) {
         let e = off + k * gp.inner;
         let v = src[gp.v_base + e];
         let bv = bitcast<u32>(v);
-        if (is_nan_bits(bv) || bv == F32_INF_BITS || !is_finite_bits(bitcast<u32>(load_dy(e)))) {
+        let dy = load_dy(e);
+        if (is_nan_bits(bv) || bv == F32_INF_BITS || !is_finite_bits(bitcast<u32>(dy))) {
             bad = 1u;
         } else {
             m = max(m, v);
+            big = max(big, abs(dy));
         }
     }
     // The max and the flag: a tree of their own (reduce() sums).
     bad_any[t] = bad;
-    red[t] = vec4<f32>(m, 0.0, 0.0, 0.0);
+    red[t] = vec4<f32>(m, big, 0.0, 0.0);
     workgroupBarrier();
     for (var w = WG_SIZE / 2u; w > 0u; w = w / 2u) {
         if (t < w) {
             red[t].x = max(red[t].x, red[t + w].x);
+            red[t].y = max(red[t].y, red[t + w].y);
             bad_any[t] = bad_any[t] | bad_any[t + w];
         }
         workgroupBarrier();
     }
     let row_max = red[0].x;
+    // Where the row's |dy| reaches 2^96, the sums take dy scaled by 2^-32
+    // (exactly), so that they cannot overflow; grad_value gets them with the
+    // factor that undoes it (rs), to apply where no intermediate overflows.
+    let scaled = red[0].y >= 0x1p96f;
+    let sc = select(1.0, 0x1p-32f, scaled);
     let row_bad = bad_any[0] != 0u || (GRAD_ROW_MAX && bitcast<u32>(row_max) == F32_NEG_INF_BITS);
     workgroupBarrier();
     var acc = vec4<f32>(0.0);
     if (!row_bad) {
         for (var k = t; k < gp.len; k += WG_SIZE) {
             let e = off + k * gp.inner;
-            let g = grad_term(src[gp.v_base + e], load_dy(e), row_max);
+            let g = grad_term(src[gp.v_base + e], load_dy(e) * sc, row_max);
             let a = two_sum(acc.x, g.x);
             let b = two_sum(acc.z, g.z);
             acc = vec4<f32>(a.x, acc.y + (a.y + g.y), b.x, acc.w + (b.y + g.w));
@@ -110,7 +119,7 @@ fn row_grad(t: u32, row: u32) {
         let e = off + k * gp.inner;
         var v = qnan();
         if (!row_bad) {
-            v = grad_value(src[gp.v_base + e], load_dy(e), row_max, r);
+            v = grad_value(src[gp.v_base + e], load_dy(e), row_max, r, 1.0 / sc);
         }
         dst[gp.dx_base + e] = v;
     }

@@ -180,6 +180,15 @@ proptest! {
         let out_shape = act.output_shape(&shape).map_err(|e| e.to_string());
         let dy_shape = out_shape.clone().unwrap_or(shape.clone());
         let m: usize = dy_shape.iter().product();
+        // Axis ops' bounds hold for |dy| <= 2^64: beyond, a row's dy can
+        // cancel across more than the 48 bits its compensated sums carry
+        // (f64 itself fails past 53), so larger finite values are clamped
+        // there (NaN and infinities stay).
+        let dy: Vec<f32> = if matches!(act.kind(), wgact::activation::Kind::Axis(_)) {
+            dy.iter().map(|&v| if v.is_finite() { v.clamp(-1.8446744e19, 1.8446744e19) } else { v }).collect()
+        } else {
+            dy
+        };
         let dyv = &dy[..m.min(dy.len())];
         let g = c.upload(dyv, &dy_shape[..]).unwrap();
         let y = match act.info().grad_from {
@@ -205,22 +214,45 @@ proptest! {
         };
         match (got, reference()) {
             (Ok(d), Ok(())) => {
-                // In place, ops that read y recompute it on the GPU: their
-                // comparison uses the reference's y, within the forward bound.
+                // In place, ops that read y recompute it on the GPU: the
+                // backward is held to the reference from that y (a rounded
+                // y moves sums that cancel: the problem's conditioning).
+                let y = match (&y, inplace) {
+                    (Some(_), true) => Some(c.read(&c.apply(&act, &t).unwrap()).unwrap()),
+                    _ => y.clone(),
+                };
                 let st = verify::compare_grad(&act, &x, y.as_deref(), dyv, &shape, &d)
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let len = match act.axis() {
                     Some(a) if !shape.is_empty() => shape[a.rem_euclid(shape.len() as isize) as usize],
                     _ => 1,
                 };
-                let slack = if inplace && y.is_some() { act.info().bound.at(len) } else { 0 };
-                let bound = act.info().grad_bound.at(len) + slack;
-                prop_assert!(
-                    st.max_ulp <= bound,
-                    "{act} {shape:?} (in place: {inplace}): {} ULP at {:?}",
-                    st.max_ulp,
-                    st.worst
-                );
+                let bound = act.info().grad_bound.at(len);
+                if st.max_ulp > bound {
+                    // The row of the worst element, for the report.
+                    let v = y.clone().unwrap_or_else(|| x.clone());
+                    let want = wgact::cpu::backward(&act, &v, dyv, &shape).unwrap();
+                    let worst = (0..d.len())
+                        .max_by_key(|&i| wgact::ulp::ulp_error(want[i], d[i]))
+                        .unwrap_or(0);
+                    let row = match (act.axis(), act.kind()) {
+                        (Some(a), wgact::activation::Kind::Axis(_)) => {
+                            let (_, len, inner) = wgact::shape::split_at_axis(&shape, a).unwrap();
+                            let o = worst / (len * inner);
+                            let i = worst % inner;
+                            (0..len)
+                                .map(|k| o * len * inner + k * inner + i)
+                                .map(|j| (x[j], dyv[j], want[j], d[j]))
+                                .collect::<Vec<_>>()
+                        }
+                        _ => vec![(x[worst], dyv.get(worst).copied().unwrap_or(0.0), want[worst], d[worst])],
+                    };
+                    prop_assert!(
+                        false,
+                        "{act} {shape:?} (in place: {inplace}): {} ULP; row (x, dy, want, got): {row:?}",
+                        st.max_ulp
+                    );
+                }
             }
             (Err(e), Ok(())) => prop_assert!(
                 matches!(e, Error::NotInPlace { .. } | Error::TooLarge { .. }),

@@ -71,9 +71,34 @@ fn grad_term(x: f32, dy: f32, m: f32) -> vec4<f32> {
     return vec4<f32>(ls_exp(x, m), 0.0, dy, 0.0);
 }
 
-fn grad_value(x: f32, dy: f32, m: f32, r: vec4<f32>) -> f32 {
+fn grad_value(x: f32, dy: f32, m: f32, r: vec4<f32>, rs: f32) -> f32 {
+    // Far below the max, softmax(x) leaves f32's range while its product
+    // with sum(dy) may not: exp(x - m) kept scaled (x - m as an exact pair;
+    // halved first where the subtraction could overflow).
+    if (bitcast<u32>(x) != F32_NEG_INF_BITS && 0.5 * x - 0.5 * m < -40.0) {
+        var dh = 0.5 * x - 0.5 * m;
+        var dl = 0.0;
+        if (dh > -200.0) {
+            let d = two_sum(x, -m);
+            dh = d.x;
+            dl = d.y;
+        } else {
+            dh = -400.0;
+        }
+        let e = ef_exp_parts(max(dh, -400.0), dl);
+        let n = two_prod(e.x, r.z);
+        let q = div2(n.x, n.y + (e.y * r.z + e.x * r.w), r.x, r.y);
+        return dy - ef_scale(q, e.z) * rs;
+    }
     let s = div2(ls_exp(x, m), 0.0, r.x, r.y);
+    // s sum(dy) (s <= 1). Where it lies past f32's range once unscaled (the
+    // result may still be finite: dy cancels it), the difference is formed
+    // scaled; there dy's low bits are far below the result's.
     let p = two_prod(s, r.z);
-    let d = two_sum(dy, -p.x);
-    return d.x + (d.y - (p.y + s * r.w));
+    if (abs(p.x) >= 0x1p94f) {
+        let d = two_sum(dy / rs, -p.x);
+        return (d.x + (d.y - (p.y + s * r.w))) * rs;
+    }
+    let d = two_sum(dy, -(p.x * rs));
+    return d.x + (d.y - (p.y + s * r.w) * rs);
 }

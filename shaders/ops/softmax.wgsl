@@ -20,7 +20,15 @@ fn grad_term(y: f32, dy: f32, m: f32) -> vec4<f32> {
     return vec4<f32>(p.x, p.y, 0.0, 0.0);
 }
 
-fn grad_value(y: f32, dy: f32, m: f32, r: vec4<f32>) -> f32 {
-    let d = two_sum(dy, -r.x);
-    return vjp2(d.x, d.y - r.y, y);
+fn grad_value(y: f32, dy: f32, m: f32, r: vec4<f32>, rs: f32) -> f32 {
+    // r = sum(dy y) is at most max |dy| once unscaled; dy - r may still
+    // overflow where y (dy - r) does not: then it is halved first.
+    let rh = r.x * rs;
+    let rl = r.y * rs;
+    if (max(abs(dy), abs(rh)) >= 0x1p126f) {
+        let d = two_sum(0.5 * dy, -0.5 * rh);
+        return vjp2(d.x, d.y - 0.5 * rl, y) * 2.0;
+    }
+    let d = two_sum(dy, -rh);
+    return vjp2(d.x, d.y - rl, y);
 }

@@ -18,10 +18,10 @@ fn grad_term(y: f32, dy: f32, m: f32) -> vec4<f32> {
     return vec4<f32>(0.0);
 }
 
-fn grad_value(y: f32, dy: f32, m: f32, r: vec4<f32>) -> f32 {
+fn grad_value(y: f32, dy: f32, m: f32, r: vec4<f32>, rs: f32) -> f32 {
     if (!(y > 0.0)) {
         return 0.0;
     }
-    let mean = div2(r.x, r.y, r.z, 0.0);
+    let mean = div2(r.x, r.y, r.z, 0.0) * rs;
     return dy - mean;
 }

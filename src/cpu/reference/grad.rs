@@ -425,6 +425,23 @@ pub fn gelu(x: f32, dy: f32, approximate: bool) -> f32 {
 // Axis ops (from y) and glu (from x). A row with NaN in y, or NaN or ±inf
 // in dy, is all NaN (its terms would be NaN or ±inf anyway).
 
+/// A sum in f64 with Neumaier's compensation: exact to about 2^-106 of the
+/// terms' magnitudes, so rows whose dy cancel across f64's 53 bits (2^64 and
+/// -2^64 beside 19.5) still sum right.
+fn sum(terms: impl Iterator<Item = f64>) -> f64 {
+    let (mut s, mut c) = (0.0f64, 0.0f64);
+    for t in terms {
+        let u = s + t;
+        c += if s.abs() >= t.abs() {
+            (s - u) + t
+        } else {
+            (t - u) + s
+        };
+        s = u;
+    }
+    s + c
+}
+
 fn poisoned(y: &[f32], dy: &[f32], dx: &mut [f32]) -> bool {
     let bad = y.iter().any(|v| v.is_nan()) || dy.iter().any(|v| !v.is_finite());
     if bad {
@@ -438,7 +455,8 @@ pub fn softmax(y: &[f32], dy: &[f32], dx: &mut [f32]) {
     if poisoned(y, dy, dx) {
         return;
     }
-    let r: f64 = y.iter().zip(dy).map(|(&y, &d)| y as f64 * d as f64).sum();
+    // Each product y dy is exact in f64 (24 x 24 bits).
+    let r = sum(y.iter().zip(dy).map(|(&y, &d)| y as f64 * d as f64));
     for ((o, &y), &d) in dx.iter_mut().zip(y).zip(dy) {
         *o = (y as f64 * (d as f64 - r)) as f32;
     }
@@ -455,7 +473,7 @@ pub fn log_softmax(x: &[f32], dy: &[f32], dx: &mut [f32]) {
         return;
     }
     let total: f64 = x.iter().map(|&v| (v as f64 - m).exp()).sum();
-    let s: f64 = dy.iter().map(|&d| d as f64).sum();
+    let s = sum(dy.iter().map(|&d| d as f64));
     for ((o, &v), &d) in dx.iter_mut().zip(x).zip(dy) {
         *o = (d as f64 - (v as f64 - m).exp() / total * s) as f32;
     }
@@ -467,12 +485,10 @@ pub fn sparsemax(y: &[f32], dy: &[f32], dx: &mut [f32]) {
     if poisoned(y, dy, dx) {
         return;
     }
-    let (sum, n) = y
-        .iter()
-        .zip(dy)
-        .filter(|(y, _)| **y > 0.0)
-        .fold((0.0f64, 0usize), |(s, n), (_, &d)| (s + d as f64, n + 1));
-    let mean = if n > 0 { sum / n as f64 } else { 0.0 };
+    let support = || y.iter().zip(dy).filter(|(y, _)| **y > 0.0);
+    let n = support().count();
+    let total = sum(support().map(|(_, &d)| d as f64));
+    let mean = if n > 0 { total / n as f64 } else { 0.0 };
     for ((o, &y), &d) in dx.iter_mut().zip(y).zip(dy) {
         *o = if y > 0.0 {
             (d as f64 - mean) as f32
