@@ -171,6 +171,13 @@ fn split_across_bindings_and_buffers() {
         check_paths(&capped, &act, &x, &dy, &shape);
         assert!(capped.upload(&x, &shape).unwrap().parts().count() > 1);
     }
+    // glu with planes larger than a binding (2400 elements, 9600 bytes) and
+    // split across buffers mid-plane: the range path of its windows.
+    let act = Activation::Glu { axis: -1 };
+    let shape = [3usize, 2400];
+    let x: Vec<f32> = (0..7200).map(|_| r.normal(2.0)).collect();
+    let dy = verify::grad_dy(3, 3600, 0);
+    check_paths(&capped, &act, &x, &dy, &shape);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 
 use super::ElemParams;
 use super::axis::{max_window_elems, part_end, to_u32, window};
+use super::halves::Window;
 use crate::activation::{GradFrom, Kind};
 use crate::kernels::{HalvesGrad, Kernel, Width};
 use crate::shape::split_at_axis;
@@ -468,17 +469,11 @@ fn halves(
     }
     to_u32(2 * half)?;
     let op = act.op();
-    let max_elems = max_window_elems(ctx);
     let groups = |n: usize| (n as u64).div_ceil(ctx.wg_size as u64);
-    let mut o = 0;
-    while o < outer {
-        let (xs, os) = (o * 2 * half, o * half);
-        let planes = (max_elems / (2 * half))
-            .min((part_end(x, xs) - xs) / (2 * half))
-            .min((part_end(dx, xs) - xs) / (2 * half))
-            .min((part_end(dy, os) - os) / half)
-            .min(outer - o);
-        if planes > 0 {
+    // The forward's windows, with dx at x's places.
+    super::halves::windows(ctx, outer, half, &[x, dx], &[dy], |w| match w {
+        Window::Planes { o, planes } => {
+            let (xs, os) = (o * 2 * half, o * half);
             let (xb, xo, xsz, base) = window(ctx, x, xs, planes * 2 * half);
             let (gb, go, gsz, gbase) = window(ctx, dy, os, planes * half);
             let (ob, oo, osz, obase) = window(ctx, dx, xs, planes * 2 * half);
@@ -502,21 +497,12 @@ fn halves(
                 op,
                 which: HalvesGrad::Both,
             };
-            ctx.dispatch(enc, kernel, &p, &b, groups(planes * half))?;
-            o += planes;
-            continue;
+            ctx.dispatch(enc, kernel, &p, &b, groups(planes * half))
         }
-        // One plane, in ranges of its halves; da and db in turn.
-        let mut r = 0;
-        while r < half {
+        // A range of a large plane: da and db in turn.
+        Window::Range { o, r, n } => {
+            let (xs, os) = (o * 2 * half, o * half);
             let (a0, b0, g0) = (xs + r, xs + half + r, os + r);
-            let n = (half - r)
-                .min(max_elems)
-                .min(part_end(x, a0) - a0)
-                .min(part_end(x, b0) - b0)
-                .min(part_end(dx, a0) - a0)
-                .min(part_end(dx, b0) - b0)
-                .min(part_end(dy, g0) - g0);
             let (ab, ao, asz, abase) = window(ctx, x, a0, n);
             let (bb, bo, bsz, bbase) = window(ctx, x, b0, n);
             let (gb, go, gsz, gbase) = window(ctx, dy, g0, n);
@@ -540,9 +526,7 @@ fn halves(
                 ];
                 ctx.dispatch(enc, Kernel::GradHalves { op, which }, &p, &b, groups(n))?;
             }
-            r += n;
+            Ok(())
         }
-        o += 1;
-    }
-    Ok(())
+    })
 }

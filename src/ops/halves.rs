@@ -22,6 +22,61 @@ struct Params {
     _p1: u32,
 }
 
+/// A window of a halves op: whole planes, or a range of one plane's halves.
+#[derive(Clone, Copy)]
+pub(super) enum Window {
+    /// `planes` outer slices from slice `o`.
+    Planes { o: usize, planes: usize },
+    /// Elements `r..r + n` of each half of slice `o`.
+    Range { o: usize, r: usize, n: usize },
+}
+
+/// The windows that cover an op over the halves of an axis of `outer`
+/// planes of `2 * half` elements: whole planes where they fit one binding and
+/// one part of every tensor of the input's shape (`full`) and of the halved
+/// shape (`halved`), else ranges of one plane's halves within those limits.
+pub(super) fn windows(
+    ctx: &Context,
+    outer: usize,
+    half: usize,
+    full: &[&Tensor],
+    halved: &[&Tensor],
+    mut f: impl FnMut(Window) -> Result<()>,
+) -> Result<()> {
+    let max_elems = max_window_elems(ctx);
+    let mut o = 0;
+    while o < outer {
+        let (xs, os) = (o * 2 * half, o * half);
+        let mut planes = (max_elems / (2 * half)).min(outer - o);
+        for t in full {
+            planes = planes.min((part_end(t, xs) - xs) / (2 * half));
+        }
+        for t in halved {
+            planes = planes.min((part_end(t, os) - os) / half);
+        }
+        if planes > 0 {
+            f(Window::Planes { o, planes })?;
+            o += planes;
+            continue;
+        }
+        let mut r = 0;
+        while r < half {
+            let (a0, b0, o0) = (xs + r, xs + half + r, os + r);
+            let mut n = (half - r).min(max_elems);
+            for t in full {
+                n = n.min(part_end(t, a0) - a0).min(part_end(t, b0) - b0);
+            }
+            for t in halved {
+                n = n.min(part_end(t, o0) - o0);
+            }
+            f(Window::Range { o, r, n })?;
+            r += n;
+        }
+        o += 1;
+    }
+    Ok(())
+}
+
 pub(super) fn encode(
     ctx: &Context,
     enc: &mut wgpu::CommandEncoder,
@@ -37,17 +92,10 @@ pub(super) fn encode(
     }
     to_u32(2 * half)?;
     let kernel = Kernel::Halves { op };
-    let max_elems = max_window_elems(ctx);
     let groups = |n: usize| (n as u64).div_ceil(ctx.wg_size as u64);
-    let mut o = 0;
-    while o < outer {
-        let (xs, os) = (o * 2 * half, o * half);
-        // Whole planes that fit one window of x and of out.
-        let planes = (max_elems / (2 * half))
-            .min((part_end(x, xs) - xs) / (2 * half))
-            .min((part_end(out, os) - os) / half)
-            .min(outer - o);
-        if planes > 0 {
+    windows(ctx, outer, half, &[x], &[out], |w| match w {
+        Window::Planes { o, planes } => {
+            let (xs, os) = (o * 2 * half, o * half);
             let (xb, xo, xsz, base) = window(ctx, x, xs, planes * 2 * half);
             let (ob, oo, osz, obase) = window(ctx, out, os, planes * half);
             let p = Params {
@@ -64,19 +112,11 @@ pub(super) fn encode(
                 (3, xb, xo, Some(xsz)),
                 (1, ob, oo, Some(osz)),
             ];
-            ctx.dispatch(enc, kernel, &p, &b, groups(planes * half))?;
-            o += planes;
-            continue;
+            ctx.dispatch(enc, kernel, &p, &b, groups(planes * half))
         }
-        // One plane, in ranges of its halves.
-        let mut r = 0;
-        while r < half {
+        Window::Range { o, r, n } => {
+            let (xs, os) = (o * 2 * half, o * half);
             let (a0, b0, o0) = (xs + r, xs + half + r, os + r);
-            let n = (half - r)
-                .min(max_elems)
-                .min(part_end(x, a0) - a0)
-                .min(part_end(x, b0) - b0)
-                .min(part_end(out, o0) - o0);
             let (ab, ao, asz, abase) = window(ctx, x, a0, n);
             let (bb, bo, bsz, bbase) = window(ctx, x, b0, n);
             let (ob, oo, osz, obase) = window(ctx, out, o0, n);
@@ -94,10 +134,7 @@ pub(super) fn encode(
                 (3, bb, bo, Some(bsz)),
                 (1, ob, oo, Some(osz)),
             ];
-            ctx.dispatch(enc, kernel, &p, &b, groups(n))?;
-            r += n;
+            ctx.dispatch(enc, kernel, &p, &b, groups(n))
         }
-        o += 1;
-    }
-    Ok(())
+    })
 }
