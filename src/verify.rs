@@ -496,30 +496,13 @@ pub fn run_with(
             }
             Kind::Axis(_) => {
                 let act = op.default_activation()?;
-                let (mut short, mut long) = (Stats::default(), Stats::default());
-                for (_, len, data) in softmax_cases(0xfeed, long_rows) {
-                    if info.kind == Kind::Axis(Reduce::Simplex) && len > max_simplex_row {
-                        continue;
-                    }
-                    let s = check(&act, &data, &[data.len() / len, len])?;
-                    if len <= 1024 {
-                        short.merge(&s)
-                    } else {
-                        long.merge(&s)
-                    }
-                }
-                reports.push(report(
-                    format!("{} (rows <= 1024)", info.name),
-                    info.bound.short,
-                    short,
-                ));
-                if long_rows {
-                    reports.push(report(
-                        format!("{} (rows > 1024)", info.name),
-                        info.bound.long,
-                        long,
-                    ));
-                }
+                reports.extend(axis_reports(
+                    op,
+                    info.bound,
+                    long_rows,
+                    max_simplex_row,
+                    &mut |_, len, data| check(&act, data, &[data.len() / len, len]),
+                )?);
             }
         }
     }
@@ -708,33 +691,18 @@ pub fn run_grad_with(
             }
             Kind::Axis(_) => {
                 let act = op.default_activation()?;
-                let (mut short, mut long) = (Stats::default(), Stats::default());
-                for (k, (_, len, x)) in softmax_cases(0xfeed, long_rows).into_iter().enumerate() {
-                    if info.kind == Kind::Axis(Reduce::Simplex) && len > max_simplex_row {
-                        continue;
-                    }
-                    // Special dy in one case in four (they poison their rows).
-                    let every = if k % 4 == 3 { 5 * len } else { 0 };
-                    let dy = grad_dy(k as u64, x.len(), every);
-                    let s = check(&act, &x, &dy, &[x.len() / len, len])?;
-                    if len <= 1024 {
-                        short.merge(&s)
-                    } else {
-                        long.merge(&s)
-                    }
-                }
-                reports.push(report(
-                    format!("{} (rows <= 1024)", info.name),
-                    info.grad_bound.short,
-                    short,
-                ));
-                if long_rows {
-                    reports.push(report(
-                        format!("{} (rows > 1024)", info.name),
-                        info.grad_bound.long,
-                        long,
-                    ));
-                }
+                reports.extend(axis_reports(
+                    op,
+                    info.grad_bound,
+                    long_rows,
+                    max_simplex_row,
+                    &mut |k, len, x| {
+                        // Special dy in one case in four (they poison their rows).
+                        let every = if k % 4 == 3 { 5 * len } else { 0 };
+                        let dy = grad_dy(k as u64, x.len(), every);
+                        check(&act, x, &dy, &[x.len() / len, len])
+                    },
+                )?);
             }
         }
     }
@@ -751,6 +719,44 @@ pub fn run_grad(ctx: &Context, ops: &[Op], n: usize, long_rows: bool) -> Result<
         max_simplex_row,
         &mut |act, x, y, dy, shape| gpu_grad(ctx, act, x, y, dy, shape),
     )
+}
+
+/// An axis op's reports over the softmax rows (sparsemax rows up to
+/// `max_simplex_row`): `check(case index, row length, data)` per case, merged
+/// into rows up to 1024 and, with `long_rows`, beyond, against `bound`.
+fn axis_reports(
+    op: Op,
+    bound: crate::activation::Bound,
+    long_rows: bool,
+    max_simplex_row: usize,
+    check: &mut dyn FnMut(usize, usize, &[f32]) -> Result<Stats>,
+) -> Result<Vec<Report>> {
+    let info = op.info();
+    let (mut short, mut long) = (Stats::default(), Stats::default());
+    for (k, (_, len, data)) in softmax_cases(0xfeed, long_rows).into_iter().enumerate() {
+        if info.kind == Kind::Axis(Reduce::Simplex) && len > max_simplex_row {
+            continue;
+        }
+        let s = check(k, len, &data)?;
+        if len <= 1024 {
+            short.merge(&s)
+        } else {
+            long.merge(&s)
+        }
+    }
+    let mut reports = vec![Report {
+        name: format!("{} (rows <= 1024)", info.name),
+        bound: bound.short,
+        stats: short,
+    }];
+    if long_rows {
+        reports.push(Report {
+            name: format!("{} (rows > 1024)", info.name),
+            bound: bound.long,
+            stats: long,
+        });
+    }
+    Ok(reports)
 }
 
 /// The whole sweep on `ctx`, every op of the table.
