@@ -721,6 +721,9 @@ pub fn run_grad(ctx: &Context, ops: &[Op], n: usize, long_rows: bool) -> Result<
     )
 }
 
+/// Checks one case of the softmax rows: (case index, row length, data).
+type CaseCheck<'a> = dyn FnMut(usize, usize, &[f32]) -> Result<Stats> + 'a;
+
 /// An axis op's reports over the softmax rows (sparsemax rows up to
 /// `max_simplex_row`): `check(case index, row length, data)` per case, merged
 /// into rows up to 1024 and, with `long_rows`, beyond, against `bound`.
@@ -729,7 +732,7 @@ fn axis_reports(
     bound: crate::activation::Bound,
     long_rows: bool,
     max_simplex_row: usize,
-    check: &mut dyn FnMut(usize, usize, &[f32]) -> Result<Stats>,
+    check: &mut CaseCheck,
 ) -> Result<Vec<Report>> {
     let info = op.info();
     let (mut short, mut long) = (Stats::default(), Stats::default());
