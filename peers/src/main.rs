@@ -174,7 +174,7 @@ fn measure(ctx: &Context, dev: &Device, op: Op, shape: [usize; 2]) -> Row {
         drop(out);
     });
     let out = op.burn(bx.clone()).into_data();
-    let got: Vec<f32> = out.to_vec().expect("f32 data");
+    let got: Vec<f32> = out.try_to_vec::<f32>().expect("f32 data");
     let burn_ulp = max_ulp(&act, &data, &shape, &got);
     Row {
         op: op.name(),
@@ -199,7 +199,7 @@ fn end_to_end(ctx: &Context, dev: &Device, n: usize) -> (f64, f64) {
     });
     let b = median(|| {
         let x = Tensor::<2>::from_data(TensorData::new(data.clone(), [1, n]), dev);
-        let v: Vec<f32> = bact::relu(x).into_data().to_vec().expect("f32");
+        let v: Vec<f32> = bact::relu(x).into_data().try_to_vec::<f32>().expect("f32");
         std::hint::black_box(v);
     });
     (w, b)
