@@ -216,14 +216,23 @@ fn main() {
     let (dev, burn_adapter) = burn_device();
     println!("wgact {} on {}", env!("CARGO_PKG_VERSION"), ctx.describe());
     println!("burn 0.22.1 (wgpu, fusion, autotune) on {burn_adapter}");
-    println!("method: upload once; per iteration the op, then wait for the device; median wall time; GB/s = 8 bytes/element; copy = copy_buffer_to_buffer of the same bytes, same run\n");
+    println!(
+        "method: upload once; per iteration the op, then wait for the device; median wall time; GB/s = 8 bytes/element; copy = copy_buffer_to_buffer of the same bytes, same run\n"
+    );
     let sizes: Vec<usize> = if quick {
         vec![1 << 10, 1 << 20]
     } else {
         vec![1 << 10, 1 << 16, 1 << 20, 1 << 24]
     };
     let mut cases: Vec<(Op, [usize; 2])> = Vec::new();
-    for op in [Op::Sigmoid, Op::Relu, Op::Tanh, Op::Gelu, Op::Silu, Op::LeakyRelu] {
+    for op in [
+        Op::Sigmoid,
+        Op::Relu,
+        Op::Tanh,
+        Op::Gelu,
+        Op::Silu,
+        Op::LeakyRelu,
+    ] {
         for &n in &sizes {
             cases.push((op, [1, n]));
         }
@@ -238,7 +247,16 @@ fn main() {
     }
     println!(
         "{:<12} {:>16} {:>10} {:>10} {:>7} {:>10} {:>10} {:>8} {:>8} {:>8}",
-        "op", "shape", "wgact GB/s", "burn GB/s", "ratio", "copy GB/s", "wgact/copy", "ULP wgact", "ULP burn", "ms wgact"
+        "op",
+        "shape",
+        "wgact GB/s",
+        "burn GB/s",
+        "ratio",
+        "copy GB/s",
+        "wgact/copy",
+        "ULP wgact",
+        "ULP burn",
+        "ms wgact"
     );
     let mut rows = Vec::new();
     for (op, shape) in cases {
