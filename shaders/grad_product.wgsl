@@ -1,5 +1,5 @@
 // The backward from a saved derivative (grad_save.wgsl): dx = d * dy with
-// the VJP's special cases (vjp in grad_common.wgsl), in place over dy or not.
+// the VJP's special cases (vjp in grad_common.wgsl).
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
@@ -17,13 +17,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let i = params.first + flat_index(gid, nwg);
     if (i < params.len) {
         dst[i] = product(src[i], dys[i]);
-    }
-}
-
-@compute @workgroup_size(WG_SIZE)
-fn main_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = params.first + flat_index(gid, nwg);
-    if (i < params.len) {
-        dst[i] = product(src[i], dst[i]);
     }
 }

@@ -73,7 +73,7 @@ pub enum Kernel {
     /// An elementwise op's forward that also writes its derivative f'(x).
     MapSave { op: Op },
     /// dx = d * dy from a saved derivative (op-agnostic).
-    Product { inplace: bool },
+    Product,
 }
 
 /// Which gradients a [`Kernel::GradHalves`] dispatch writes.
@@ -233,10 +233,7 @@ impl Kernel {
                 v.push(Kernel::MapSave { op });
             }
         }
-        v.extend([
-            Kernel::Product { inplace: false },
-            Kernel::Product { inplace: true },
-        ]);
+        v.push(Kernel::Product);
         v
     }
 
@@ -258,7 +255,7 @@ impl Kernel {
             }
             Kernel::GradHalves { op, .. } => format!("{}/grad/halves", op.name()),
             Kernel::MapSave { op } => format!("{}/save", op.name()),
-            Kernel::Product { .. } => "grad/product".to_string(),
+            Kernel::Product => "grad/product".to_string(),
         }
     }
 
@@ -306,7 +303,7 @@ impl Kernel {
             ),
             Kernel::GradHalves { op, .. } => grad_module(op, shader!("grad_halves.wgsl")),
             Kernel::MapSave { op } => grad_module(op, shader!("grad_save.wgsl")),
-            Kernel::Product { .. } => {
+            Kernel::Product => {
                 let mut parts = SHARED.to_vec();
                 parts.extend([shader!("params.wgsl"), shader!("grad_product.wgsl")]);
                 parts.join("\n")
@@ -340,10 +337,9 @@ impl Kernel {
                 which: HalvesGrad::B,
                 ..
             } => "main_b",
-            Kernel::GradRows { inplace: true, .. }
-            | Kernel::MapSave { .. }
-            | Kernel::Product { inplace: false } => "main",
-            Kernel::Product { inplace: true } => "main_inplace",
+            Kernel::GradRows { inplace: true, .. } | Kernel::MapSave { .. } | Kernel::Product => {
+                "main"
+            }
             Kernel::GradMap { inplace: true, .. } => "main_inplace",
             Kernel::Map { inplace: true, .. }
             | Kernel::Norm {

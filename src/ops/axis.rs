@@ -97,6 +97,23 @@ pub(super) fn max_window_elems(ctx: &Context) -> usize {
     (ctx.max_binding / 4) as usize - slack
 }
 
+/// Whole outer slices of `plane` elements, from slice `o` of `outer`, that
+/// fit one [`window`] and lie within one part of each of `tensors` (0 when
+/// not even one does).
+pub(super) fn planes_in_window(
+    ctx: &Context,
+    o: usize,
+    outer: usize,
+    plane: usize,
+    tensors: &[&Tensor],
+) -> usize {
+    let first = o * plane;
+    tensors
+        .iter()
+        .map(|t| (part_end(t, first) - first) / plane)
+        .fold((max_window_elems(ctx) / plane).min(outer - o), usize::min)
+}
+
 /// One past the last element of the part holding element `idx`.
 pub(super) fn part_end(t: &Tensor, idx: usize) -> usize {
     let (part, _) = t.locate(idx);

@@ -6,7 +6,8 @@
 //! both halves' gradients.
 
 use super::ElemParams;
-use super::axis::{max_window_elems, part_end, to_u32, window};
+use super::axis::{max_window_elems, planes_in_window, to_u32, window};
+use super::elementwise::pass;
 use super::halves::Window;
 use crate::activation::{GradFrom, Kind};
 use crate::kernels::{HalvesGrad, Kernel, Width};
@@ -150,13 +151,12 @@ impl Context {
             });
         let op = act.op();
         self.scoped(|| {
-            elementwise_pass(
+            pass(
                 self,
                 &mut enc,
                 ElemParams::new(act),
                 |width| (width == Width::Scalar).then_some(Kernel::MapSave { op }),
-                x,
-                Some(&d),
+                &[(0, x), (3, &d)],
                 &y,
             )
         })??;
@@ -197,13 +197,12 @@ impl Context {
                 label: Some("wgact backward_saved"),
             });
         self.scoped(|| {
-            elementwise_pass(
+            pass(
                 self,
                 &mut enc,
                 ElemParams::new(act),
-                |width| (width == Width::Scalar).then_some(Kernel::Product { inplace: false }),
-                d,
-                Some(dy),
+                |width| (width == Width::Scalar).then_some(Kernel::Product),
+                &[(0, d), (3, dy)],
                 &dx,
             )
         })??;
@@ -293,78 +292,6 @@ impl Context {
     }
 }
 
-/// One elementwise pass over chunks of a binding: `kernel(width)` (none
-/// for a width the pass lacks) with `a` at binding 0, `dst` at 1 and `b` at
-/// 3 (absent: in place over `dst`). Same shapes from the same context split
-/// alike; wrapped tensors are one part each, and chunks never cross a part
-/// of any of the three.
-fn elementwise_pass(
-    ctx: &Context,
-    enc: &mut wgpu::CommandEncoder,
-    base: ElemParams,
-    kernel: impl Fn(Width) -> Option<Kernel>,
-    a: &Tensor,
-    b: Option<&Tensor>,
-    dst: &Tensor,
-) -> Result<()> {
-    let chunk = (ctx.max_binding / 4) as usize;
-    let mut start = 0usize;
-    while start < a.len() {
-        let mut n = chunk
-            .min(part_end(a, start) - start)
-            .min(part_end(dst, start) - start);
-        if let Some(b) = b {
-            n = n.min(part_end(b, start) - start);
-        }
-        let (ap, ai) = a.locate(start);
-        let (op, oi) = dst.locate(start);
-        let bp = b.map(|b| b.locate(start));
-        let offsets = [
-            Some(ap.offset + ai as u64 * 4),
-            Some(op.offset + oi as u64 * 4),
-            bp.map(|(p, i)| p.offset + i as u64 * 4),
-        ];
-        let bind = |count: usize| {
-            let size = count as u64 * 4;
-            let mut v = vec![
-                (0, &ap.buffer, offsets[0].unwrap_or(0), Some(size)),
-                (1, &op.buffer, offsets[1].unwrap_or(0), Some(size)),
-            ];
-            if let (Some((p, _)), Some(off)) = (bp, offsets[2]) {
-                v.push((3, &p.buffer, off, Some(size)));
-            }
-            v
-        };
-        let groups = |items: usize| (items as u64).div_ceil(ctx.wg_size as u64);
-        // vec4 loads need 16-byte aligned starts in all three.
-        let aligned = offsets.iter().flatten().all(|o| o % 16 == 0);
-        let n4 = match kernel(Width::Vec4) {
-            Some(k) if aligned && n >= 4 => {
-                let n4 = n / 4;
-                let p = ElemParams {
-                    len: n4 as u32,
-                    first: 0,
-                    ..base
-                };
-                ctx.dispatch(enc, k, &p, &bind(n4 * 4), groups(n4))?;
-                n4
-            }
-            _ => 0,
-        };
-        if n > n4 * 4 {
-            let p = ElemParams {
-                len: n as u32,
-                first: (n4 * 4) as u32,
-                ..base
-            };
-            let k = kernel(Width::Scalar).expect("every pass has a scalar kernel");
-            ctx.dispatch(enc, k, &p, &bind(n), groups(n - n4 * 4))?;
-        }
-        start += n;
-    }
-    Ok(())
-}
-
 fn elementwise(
     ctx: &Context,
     enc: &mut wgpu::CommandEncoder,
@@ -375,13 +302,17 @@ fn elementwise(
 ) -> Result<()> {
     let inplace = dx.is_none();
     let op = act.op();
-    elementwise_pass(
+    let inputs: &[(u32, &Tensor)] = if inplace {
+        &[(0, v)]
+    } else {
+        &[(0, v), (3, dy)]
+    };
+    pass(
         ctx,
         enc,
         ElemParams::new(act),
         |width| Some(Kernel::GradMap { op, width, inplace }),
-        v,
-        dx.map(|_| dy),
+        inputs,
         dx.unwrap_or(dy),
     )
 }
@@ -418,11 +349,7 @@ fn rows(
     let mut o = 0;
     while o < outer {
         let s = o * plane;
-        let planes = (max_elems / plane)
-            .min((part_end(v, s) - s) / plane)
-            .min((part_end(dy, s) - s) / plane)
-            .min((part_end(dst, s) - s) / plane)
-            .min(outer - o);
+        let planes = planes_in_window(ctx, o, outer, plane, &[v, dy, dst]);
         if planes == 0 {
             return Err(Error::TooLarge {
                 what: "outer slice of an axis op's backward (bytes per binding)",

@@ -1,7 +1,10 @@
-//! Elementwise ops: `vec4` loads and stores with a scalar tail, split across
-//! bindings when a tensor exceeds the storage-binding limit.
+//! Elementwise passes: `vec4` loads and stores with a scalar tail, split
+//! across bindings when a tensor exceeds the storage-binding limit. One
+//! walker serves the forward, the backward, the fused forward that saves the
+//! derivative and the product from it.
 
 use super::ElemParams;
+use super::axis::part_end;
 use crate::kernels::{Kernel, Width};
 use crate::{Activation, Context, Result, Tensor};
 
@@ -13,61 +16,82 @@ pub(super) fn encode(
     out: Option<&Tensor>,
 ) -> Result<()> {
     let inplace = out.is_none();
-    let kernel = |width| Kernel::Map {
-        op: act.op(),
-        width,
-        inplace,
-    };
-    let (scalar, vec4) = (kernel(Width::Scalar), kernel(Width::Vec4));
-    let base = ElemParams::new(act);
-    let params = |first: usize, len: usize| ElemParams {
-        len: len as u32,
-        first: first as u32,
-        ..base
-    };
-    let dst = out.unwrap_or(x);
-    // One dispatch of `kernel` over `size` bytes from element `start` of
-    // part `k` (same split in x and dst: same shape, same context).
-    let mut dispatch = |kernel: Kernel,
-                        k: usize,
-                        start: usize,
-                        size: u64,
-                        params: ElemParams,
-                        items: u64|
-     -> Result<()> {
-        let (xp, dp) = (&x.parts[k], &dst.parts[k]);
-        let off = start as u64 * 4;
-        let mut bindings = vec![(1, &dp.buffer, dp.offset + off, Some(size))];
-        if !inplace {
-            bindings.push((0, &xp.buffer, xp.offset + off, Some(size)));
-        }
-        let groups = items.div_ceil(ctx.wg_size as u64);
-        ctx.dispatch(enc, kernel, &params, &bindings, groups)
-    };
-    // Per part, chunks start at multiples of max_binding, itself a multiple
-    // of the storage offset alignment and of 16 bytes.
+    let op = act.op();
+    let inputs: &[(u32, &Tensor)] = if inplace { &[] } else { &[(0, x)] };
+    pass(
+        ctx,
+        enc,
+        ElemParams::new(act),
+        |width| Some(Kernel::Map { op, width, inplace }),
+        inputs,
+        out.unwrap_or(x),
+    )
+}
+
+/// One elementwise pass over chunks of a binding: `kernel(width)` (`None`
+/// for a width the pass lacks) with `dst` at binding 1 and each of `inputs`
+/// at its binding. Same shapes from the same context split alike; wrapped
+/// tensors are one part each, and chunks never cross a part of any tensor.
+/// Chunks start at multiples of `max_binding` within a part, itself a
+/// multiple of the storage offset alignment; the vec4 kernel runs where
+/// every binding starts on 16 bytes, the scalar one over the rest.
+pub(super) fn pass(
+    ctx: &Context,
+    enc: &mut wgpu::CommandEncoder,
+    base: ElemParams,
+    kernel: impl Fn(Width) -> Option<Kernel>,
+    inputs: &[(u32, &Tensor)],
+    dst: &Tensor,
+) -> Result<()> {
     let chunk = (ctx.max_binding / 4) as usize;
-    for (k, part) in x.parts.iter().enumerate() {
-        let mut start = 0usize;
-        while start < part.len {
-            let n = chunk.min(part.len - start);
-            let n4 = n / 4;
-            if n4 > 0 {
-                dispatch(vec4, k, start, n4 as u64 * 16, params(0, n4), n4 as u64)?;
+    let groups = |items: usize| (items as u64).div_ceil(ctx.wg_size as u64);
+    let mut start = 0usize;
+    while start < dst.len() {
+        let n = inputs
+            .iter()
+            .map(|(_, t)| part_end(t, start) - start)
+            .fold(chunk.min(part_end(dst, start) - start), usize::min);
+        // (binding, buffer, byte offset) of each tensor's chunk.
+        let at = |b: u32, t: &'_ Tensor| {
+            let (p, i) = t.locate(start);
+            (b, p.buffer.clone(), p.offset + i as u64 * 4)
+        };
+        let places: Vec<(u32, wgpu::Buffer, u64)> = std::iter::once(at(1, dst))
+            .chain(inputs.iter().map(|&(b, t)| at(b, t)))
+            .collect();
+        let bind = |count: usize| {
+            let size = Some(count as u64 * 4);
+            places
+                .iter()
+                .map(|(b, buf, off)| (*b, buf, *off, size))
+                .collect::<Vec<_>>()
+        };
+        let aligned = places.iter().all(|(_, _, off)| off % 16 == 0);
+        let n4 = match kernel(Width::Vec4) {
+            Some(k) if aligned && n >= 4 => {
+                let n4 = n / 4;
+                let p = ElemParams {
+                    len: n4 as u32,
+                    first: 0,
+                    ..base
+                };
+                ctx.dispatch(enc, k, &p, &bind(n4 * 4), groups(n4))?;
+                n4
             }
-            if !n.is_multiple_of(4) {
-                // The last 1-3 elements, through the scalar kernel over the same binding.
-                dispatch(
-                    scalar,
-                    k,
-                    start,
-                    n as u64 * 4,
-                    params(n4 * 4, n),
-                    (n - n4 * 4) as u64,
-                )?;
-            }
-            start += n;
+            _ => 0,
+        };
+        if n > n4 * 4 {
+            // The last 1-3 elements (or all, unaligned) through the scalar
+            // kernel over the same bindings.
+            let p = ElemParams {
+                len: n as u32,
+                first: (n4 * 4) as u32,
+                ..base
+            };
+            let k = kernel(Width::Scalar).expect("every pass has a scalar kernel");
+            ctx.dispatch(enc, k, &p, &bind(n), groups(n - n4 * 4))?;
         }
+        start += n;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! projection (`shaders/simplex.wgsl`), in windows of whole outer slices
 //! within one binding and one buffer. In place goes through a temporary.
 
-use super::axis::{Params, max_window_elems, part_end, to_u32, window};
+use super::axis::{Params, max_window_elems, planes_in_window, to_u32, window};
 use crate::kernels::Kernel;
 use crate::shape::split_at_axis;
 use crate::{Context, Error, Op, Result, Tensor};
@@ -61,9 +61,7 @@ pub(super) fn encode(
     let mut o = 0;
     while o < outer {
         let first = o * plane;
-        let planes = (max_elems / plane)
-            .min((part_end(x, first) - first) / plane)
-            .min(outer - o);
+        let planes = planes_in_window(ctx, o, outer, plane, &[x]);
         if planes == 0 {
             return Err(Error::TooLarge {
                 what: "sparsemax outer slice (bytes in one binding and one buffer)",
