@@ -176,28 +176,25 @@ impl Context {
         })
     }
 
+    /// `f`, and if it fails for want of memory while the pool holds free
+    /// buffers, `f` again once they are dropped (their memory goes back to
+    /// the device and the ledger).
+    fn with_room<T>(&self, f: impl Fn() -> Result<T>) -> Result<T> {
+        match f() {
+            Err(Error::OutOfMemory(_)) if self.pool.clear() => f(),
+            r => r,
+        }
+    }
+
     /// `Ok` when `bytes` more fit in the memory budget, after dropping the
     /// pool's free buffers if that is what it takes.
     pub(crate) fn fits(&self, what: &str, bytes: u64) -> Result<()> {
-        self.memory.check(what, bytes).or_else(|e| {
-            if self.pool.clear() {
-                self.memory.check(what, bytes)
-            } else {
-                Err(e)
-            }
-        })
+        self.with_room(|| self.memory.check(what, bytes))
     }
 
     fn create_storage(&self, bytes: u64, mapped: bool) -> Result<(wgpu::Buffer, Option<Charge>)> {
         let size = storage_size(bytes);
-        let charge = match self.memory.reserve("a tensor buffer", size) {
-            Ok(c) => c,
-            Err(e) if self.pool.clear() => self
-                .memory
-                .reserve("a tensor buffer", size)
-                .map_err(|_| e)?,
-            Err(e) => return Err(e),
-        };
+        let charge = self.with_room(|| self.memory.reserve("a tensor buffer", size))?;
         let buffer = self.scoped(|| {
             self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("wgact tensor"),
