@@ -75,18 +75,26 @@ pub fn grad_file(
     act.validate()?;
     let (file, info) = open_f32(x)?;
     let (dy_file, dy_info) = open_f32(dy)?;
-    let want = act.output_shape(&info.shape)?;
-    if dy_info.shape != want {
-        return Err(Error::ShapesDiffer {
-            a: want,
-            b: dy_info.shape,
-        });
-    }
+    check_grad_shapes(act, &info.shape, &dy_info.shape)?;
     let dys = Some((&dy_file, &dy_info, dy));
     finish_file(output, |tmp| {
         run(ctx, act, &file, &info, x, dys, tmp, opts, progress)
     })?;
     Ok(info.shape)
+}
+
+/// `Ok` when an upstream gradient of `dy_shape` fits `act`'s output for an
+/// input of `x_shape` (else `Error::ShapesDiffer`, or the op's own error for
+/// the input).
+pub fn check_grad_shapes(act: &Activation, x_shape: &[usize], dy_shape: &[usize]) -> Result<()> {
+    let want = act.output_shape(x_shape)?;
+    if dy_shape != want {
+        return Err(Error::ShapesDiffer {
+            a: want,
+            b: dy_shape.to_vec(),
+        });
+    }
+    Ok(())
 }
 
 /// Runs `write` on a temporary file beside `output` and renames it into
@@ -180,13 +188,11 @@ fn run(
             Some((f, _, path)) => Some(unsafe { memmap2::Mmap::map(f) }.map_err(io(path))?),
             None => None,
         };
-        let dy_data = match (&dy_map, dys) {
-            (Some(m), Some((_, di, _))) => {
-                let at = di.data_offset as usize;
-                Some(&m[at..at + di.len() * 4])
-            }
-            _ => None,
-        };
+        // The mapping and the byte offset of dy's data.
+        let dy_src = dy_map
+            .as_ref()
+            .zip(dys)
+            .map(|(m, (_, di, _))| (m, di.data_offset as usize));
         let per = chunk.min(n);
         // glu's output (and dy) is half its input; other ops keep the size.
         let (op, shape) = chunk_op(act, info, per)?;
@@ -212,28 +218,20 @@ fn run(
             let slot = &mut slots[i % ns];
             let bytes = &data[start * 4..(start + count) * 4];
             ctx.queue().write_buffer(slot.input.buffer(), 0, bytes);
-            // The bytes are copied into wgpu's staging memory: drop the pages.
-            // SAFETY: nothing refers into this range of the mapping any more.
-            let page_start = (info.data_offset as usize + start * 4) & !4095;
-            let _ = unsafe {
-                map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    page_start,
-                    info.data_offset as usize + (start + count) * 4 - page_start,
-                )
-            };
+            let at = info.data_offset as usize + start * 4;
+            release(&map, at, at + count * 4);
             let (op, shape) = chunk_op(act, info, count)?;
             let x = ctx.wrap(slot.input.buffer(), 0, &shape)?;
             let y_shape = op.output_shape(&shape)?;
             let mut enc = ctx.device().create_command_encoder(&Default::default());
-            let (out, _keep) = match (&slot.dy, dy_data) {
-                (Some(dyt), Some(dd)) => {
-                    // dy's chunk: the same outer slices (glu: half as long).
-                    let m = numel(&y_shape)?;
-                    // Chunks start at multiples of `per`.
-                    let at = start / per * per_y;
-                    ctx.queue()
-                        .write_buffer(dyt.buffer(), 0, &dd[at * 4..(at + m) * 4]);
+            let (out, _keep) = match (&slot.dy, dy_src) {
+                (Some(dyt), Some((dmap, offset))) => {
+                    // dy's chunk: the same outer slices (glu: half as long);
+                    // chunks start at multiples of `per`.
+                    let from = offset + start / per * per_y * 4;
+                    let to = from + numel(&y_shape)? * 4;
+                    ctx.queue().write_buffer(dyt.buffer(), 0, &dmap[from..to]);
+                    release(dmap, from, to);
                     let dy = ctx.wrap(dyt.buffer(), 0, &y_shape)?;
                     let dx = ctx.wrap(slot.output.buffer(), 0, &shape)?;
                     let keep = ctx.encode_backward(&mut enc, &op, &x, None, &dy, Some(&dx))?;
@@ -270,6 +268,22 @@ fn run(
     w.flush().map_err(io(tmp))?;
     w.get_ref().sync_all().map_err(io(tmp))?;
     Ok(())
+}
+
+/// Drops the pages of `map` that hold bytes `from..to`, once they are copied
+/// into wgpu's staging memory (touched again, they are read from the file
+/// anew), so host memory stays bounded by a few chunks.
+fn release(map: &memmap2::Mmap, from: usize, to: usize) {
+    let page_start = from & !4095;
+    // SAFETY: the mapping is private and read-only; nothing refers into this
+    // range of it any more.
+    let _ = unsafe {
+        map.unchecked_advise_range(
+            memmap2::UncheckedAdvice::DontNeed,
+            page_start,
+            to - page_start,
+        )
+    };
 }
 
 /// The op and shape for a chunk of `count` elements. Chunks of axis ops (and

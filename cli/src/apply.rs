@@ -277,6 +277,12 @@ fn print_list() {
     }
 }
 
+/// A one-line error for arguments that do not make a call; exit status 2.
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("wgact: error: {msg}");
+    ExitCode::from(2)
+}
+
 /// `wgact grad`: the backward of an op over .npy files.
 pub fn run_grad(GradArgs(a): GradArgs) -> wgact::Result<ExitCode> {
     if a.list {
@@ -285,26 +291,16 @@ pub fn run_grad(GradArgs(a): GradArgs) -> wgact::Result<ExitCode> {
     let (Some(name), Some(input), Some(dy), Some(output)) =
         (&a.activation, &a.input, &a.dy, &a.output)
     else {
-        eprintln!("wgact: error: grad needs an op, X, DY and -o DX");
-        return Ok(ExitCode::from(2));
+        return Ok(usage_error("grad needs an op, X, DY and -o DX"));
     };
     let act = match activation(name, &a.params) {
         Ok(act) => act,
-        Err(msg) => {
-            eprintln!("wgact: error: {msg}");
-            return Ok(ExitCode::from(2));
-        }
+        Err(msg) => return Ok(usage_error(&msg)),
     };
     // Check both files and their shapes before touching the GPU.
     let (_, xi) = npy::open_f32(input)?;
     let (_, di) = npy::open_f32(dy)?;
-    let want = act.output_shape(&xi.shape)?;
-    if di.shape != want {
-        return Err(wgact::Error::ShapesDiffer {
-            a: want,
-            b: di.shape,
-        });
-    }
+    stream::check_grad_shapes(&act, &xi.shape, &di.shape)?;
     let ctx = wgact::Context::new()?;
     let opts = StreamOptions {
         chunk_bytes: a.chunk_bytes,
@@ -329,15 +325,11 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let (Some(name), Some(input), Some(output)) = (&a.activation, &a.input, &a.output) else {
-        eprintln!("wgact: error: apply needs an op, an input and -o OUTPUT");
-        return Ok(ExitCode::from(2));
+        return Ok(usage_error("apply needs an op, an input and -o OUTPUT"));
     };
     let act = match activation(name, &a.params) {
         Ok(act) => act,
-        Err(msg) => {
-            eprintln!("wgact: error: {msg}");
-            return Ok(ExitCode::from(2));
-        }
+        Err(msg) => return Ok(usage_error(&msg)),
     };
     // Check the file (and the shape the op needs) before touching the GPU.
     let (_, info) = npy::open_f32(input)?;
