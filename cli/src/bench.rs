@@ -99,6 +99,31 @@ fn median_of(budget: Duration, mut f: impl FnMut() -> wgact::Result<f64>) -> wga
     Ok(times[times.len() / 2])
 }
 
+/// Median seconds of the device's own copy of `x` into a tensor of its
+/// shape, buffer by buffer (a tensor past max_buffer_size spans several):
+/// device timestamps where the adapter has them, else submit-and-wait.
+fn device_copy(ctx: &Context, x: &wgact::Tensor, budget: Duration) -> wgact::Result<f64> {
+    let y = ctx.zeros(x.shape())?;
+    median_of(budget, || {
+        let t = ctx.time(|enc| {
+            for ((xb, xo, len), (yb, yo, _)) in x.parts().zip(y.parts()) {
+                enc.copy_buffer_to_buffer(xb, xo, yb, yo, 4 * len as u64);
+            }
+            Ok(())
+        })?;
+        Ok(t.best().as_secs_f64())
+    })
+}
+
+/// Median seconds of an all-core memcpy of `data`.
+fn host_memcpy(data: &[f32], budget: Duration) -> wgact::Result<f64> {
+    let mut copied = vec![0.0f32; data.len()];
+    median(budget, || {
+        cpu::fast::memcpy(std::hint::black_box(data), &mut copied);
+        Ok(())
+    })
+}
+
 /// The backward of `act` at `shape`: CPU (all cores) and GPU, beside copy
 /// and memcpy of the same size.
 fn measure_grad(
@@ -122,16 +147,11 @@ fn measure_grad(
         std::hint::black_box(cpu::fast::backward(act, v, &dyv, shape)?);
         Ok(())
     })?;
-    let mut copied = vec![0.0f32; n];
-    let memcpy_s = median(budget, || {
-        cpu::fast::memcpy(std::hint::black_box(&data), &mut copied);
-        Ok(())
-    })?;
+    let memcpy_s = host_memcpy(&data, budget)?;
     let x = ctx.upload(&data, shape)?;
     let yt = ctx.upload(&y, &out_shape)?;
     let dy = ctx.upload(&dyv, &out_shape)?;
     let dx = ctx.zeros(shape)?;
-    let xc = ctx.zeros(shape)?;
     let gpu_compute_s = median_of(budget, || {
         let t = ctx.time(|enc| {
             ctx.encode_backward(enc, act, &x, Some(&yt), &dy, Some(&dx))
@@ -139,15 +159,7 @@ fn measure_grad(
         })?;
         Ok(t.best().as_secs_f64())
     })?;
-    let device_copy_s = median_of(budget, || {
-        let t = ctx.time(|enc| {
-            for ((xb, xo, len), (yb, yo, _)) in x.parts().zip(xc.parts()) {
-                enc.copy_buffer_to_buffer(xb, xo, yb, yo, 4 * len as u64);
-            }
-            Ok(())
-        })?;
-        Ok(t.best().as_secs_f64())
-    })?;
+    let device_copy_s = device_copy(ctx, &x, budget)?;
     let gpu_e2e_s = median(budget, || {
         let xt = ctx.upload(&data, shape)?;
         let d = ctx.upload(&dyv, &out_shape)?;
@@ -180,32 +192,18 @@ fn measure(
     let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
     let out_shape = act.output_shape(shape)?;
     let mut out = vec![0.0f32; out_shape.iter().product()];
-    let mut copied = vec![0.0f32; n];
     let cpu_s = median(budget, || {
         cpu::fast::apply_into(act, &data, shape, &mut out)
     })?;
-    let memcpy_s = median(budget, || {
-        cpu::fast::memcpy(std::hint::black_box(&data), &mut copied);
-        Ok(())
-    })?;
+    let memcpy_s = host_memcpy(&data, budget)?;
     let x = ctx.upload(&data, shape)?;
     let y = ctx.zeros(&out_shape)?;
-    let yc = ctx.zeros(shape)?;
     // Device timestamps where the adapter has them, else submit-and-wait.
     let gpu_compute_s = median_of(budget, || {
         let t = ctx.time(|enc| ctx.encode(enc, act, &x, Some(&y)))?;
         Ok(t.best().as_secs_f64())
     })?;
-    let device_copy_s = median_of(budget, || {
-        let t = ctx.time(|enc| {
-            // Buffer by buffer: a tensor past max_buffer_size spans several.
-            for ((xb, xo, len), (yb, yo, _)) in x.parts().zip(yc.parts()) {
-                enc.copy_buffer_to_buffer(xb, xo, yb, yo, 4 * len as u64);
-            }
-            Ok(())
-        })?;
-        Ok(t.best().as_secs_f64())
-    })?;
+    let device_copy_s = device_copy(ctx, &x, budget)?;
     let gpu_e2e_s = median(budget, || {
         let t = ctx.upload(&data, shape)?;
         let r = ctx.apply(act, &t)?;
