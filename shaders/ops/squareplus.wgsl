@@ -3,6 +3,23 @@
 // does not cancel. squareplus(-inf) = 0, squareplus(+inf) = inf; b = 0 gives
 // max(x, 0) (+0 for x <= 0).
 
+// For the scaled x' and b': s = sqrt(x'^2 + b') and s + |x'|, each as a
+// pair (s0, s1, hi, lo). x'^2 + b' is carried exactly; the exact residual
+// of the device's sqrt (whatever its error) gives s's low part to first
+// order; s + |x'| by Fast2Sum on the larger first.
+fn sp_pairs(xp: f32, bp: f32) -> vec4<f32> {
+    let sq = gf_two_prod(xp, xp);
+    let ah = sq.x + bp;
+    let al = add_err(max(sq.x, bp), min(sq.x, bp), ah) + sq.y;
+    let s0 = sqrt(ah);
+    let r = gf_two_prod(s0, s0);
+    let s1 = (((ah - r.x) - r.y) + al) / (2.0 * s0);
+    let axp = abs(xp);
+    let hi = s0 + axp;
+    let lo = add_err(max(s0, axp), min(s0, axp), hi) + s1;
+    return vec4<f32>(s0, s1, hi, lo);
+}
+
 fn activate(x: f32) -> f32 {
     let bits = bitcast<u32>(x);
     if (is_nan_bits(bits) || bits == F32_INF_BITS) {
@@ -42,21 +59,9 @@ fn activate(x: f32) -> f32 {
         bn = pow2i(64);
         bd = pow2i(-64);
     }
-    let xp = x * xs;
-    let bp = (b * xs) * xs;
-    // a = x'^2 + b' as a pair.
-    let sq = gf_two_prod(xp, xp);
-    let ah = sq.x + bp;
-    let al = add_err(max(sq.x, bp), min(sq.x, bp), ah) + sq.y;
-    // s = sqrt(a) as a pair: the exact residual of the device's sqrt
-    // (whatever its error) gives the rest to first order.
-    let s0 = sqrt(ah);
-    let r = gf_two_prod(s0, s0);
-    let s1 = (((ah - r.x) - r.y) + al) / (2.0 * s0);
-    // s + |x'| as a pair (Fast2Sum on the larger first).
-    let axp = abs(xp);
-    let hi = s0 + axp;
-    let lo = add_err(max(s0, axp), min(s0, axp), hi) + s1;
+    let p = sp_pairs(x * xs, (b * xs) * xs);
+    let hi = p.z;
+    let lo = p.w;
     if (x >= 0.0) {
         return (0.5 * (hi + lo)) * up;
     }
@@ -96,17 +101,11 @@ fn grad(x: f32, dy: f32) -> f32 {
         xe = 64.0;
     }
     let xs = pow2i(i32(xe));
-    let xp = x * xs;
-    let bp = (b * xs) * xs;
-    let sq = gf_two_prod(xp, xp);
-    let ah = sq.x + bp;
-    let al = add_err(max(sq.x, bp), min(sq.x, bp), ah) + sq.y;
-    let s0 = sqrt(ah);
-    let r = gf_two_prod(s0, s0);
-    let s1 = (((ah - r.x) - r.y) + al) / (2.0 * s0);
-    let axp = abs(xp);
-    let hi = s0 + axp;
-    let lo = add_err(max(s0, axp), min(s0, axp), hi) + s1;
+    let sp = sp_pairs(x * xs, (b * xs) * xs);
+    let s0 = sp.x;
+    let s1 = sp.y;
+    let hi = sp.z;
+    let lo = sp.w;
     if (x >= 0.0) {
         return vjp(div2(hi, lo, 2.0 * s0, 2.0 * s1), dy);
     }
