@@ -1,9 +1,9 @@
-// Vectorised entry points: four elements per invocation through vec4 loads
-// and stores (on lavapipe 3-4x faster than scalar access). The host sends the
-// last len % 4 elements through elementwise.wgsl. `params.len` counts vec4s.
-
-@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
+// Vectorised entry points: four elements per invocation through vec4-wide
+// loads and stores (on lavapipe 3-4x faster than scalar access). The host
+// sends the last len % 4 elements through elementwise.wgsl (f32) or
+// elementwise_pairs.wgsl (16-bit). `params.len` counts groups of four. The
+// bindings and `src4`/`dst4`/`put4` come from the module's io prelude
+// (`Io::wgsl`): f32, f16 or bf16 storage, arithmetic in f32.
 
 fn activate4(v: vec4<f32>) -> vec4<f32> {
     return vec4<f32>(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
@@ -13,7 +13,7 @@ fn activate4(v: vec4<f32>) -> vec4<f32> {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_index(gid, nwg);
     if (i < params.len) {
-        dst[i] = activate4(src[i]);
+        put4(i, activate4(src4(i)));
     }
 }
 
@@ -21,6 +21,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 fn main_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_index(gid, nwg);
     if (i < params.len) {
-        dst[i] = activate4(dst[i]);
+        put4(i, activate4(dst4(i)));
     }
 }

@@ -41,6 +41,9 @@ pub struct ContextOptions {
     /// the context is made, elsewhere no budget (the driver's out-of-memory
     /// report gives the same error). See [`Context::set_memory_budget`].
     pub memory_budget: Option<u64>,
+    /// f16 tensors as pairs in `u32` words even where the device has WGSL's
+    /// `f16` (`shader-f16`), e.g. to test the path adapters without it take.
+    pub packed_f16: bool,
 }
 
 /// One adapter as `wgact info` reports it.
@@ -73,6 +76,8 @@ pub struct Context {
     pub(crate) max_groups: u32,
     pub(crate) wg_size: u32,
     pub(crate) softmax_single_pass: bool,
+    /// f16 through WGSL's `f16` (else packed in `u32` words).
+    pub(crate) native_f16: bool,
     pub(crate) kernels: Registry,
     /// Reused readback buffer; the lock is held from copy to unmap, so it is
     /// never reused before its previous map has resolved.
@@ -200,7 +205,9 @@ impl Context {
                 label: Some("wgact"),
                 // Timestamps only where offered: Context::time falls back to
                 // the wall clock without them.
-                required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+                // and WGSL's f16 where offered (16-bit tensors use it).
+                required_features: adapter.features()
+                    & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16),
                 // The adapter's own limits, not wgpu's small defaults.
                 required_limits: adapter.limits(),
                 ..Default::default()
@@ -246,13 +253,14 @@ impl Context {
         if let Some(c) = opts.max_workgroups_per_dimension {
             max_groups = max_groups.min(c);
         }
-        // Whole multiples of the offset alignment (and of a vec4), so chunks
-        // can start anywhere.
-        let align = align.max(16);
+        // Whole multiples of twice the offset alignment (and of a vec4), so
+        // chunks of 4-byte and of 2-byte elements can start anywhere.
+        let align = align.max(16) * 2;
         max_binding = (max_binding / align * align).max(align);
         let memory = Arc::new(Memory::new(opts.memory_budget.or_else(|| {
             crate::memory::default_budget(info.as_ref().map(|i| i.device_type))
         })));
+        let native_f16 = device.features().contains(wgpu::Features::SHADER_F16) && !opts.packed_f16;
         Ok(Context {
             device,
             queue,
@@ -263,6 +271,7 @@ impl Context {
             max_groups: max_groups.max(1),
             wg_size,
             softmax_single_pass,
+            native_f16,
             kernels,
             staging: Mutex::new(None),
             pool: Arc::new(Pool::default()),
@@ -273,6 +282,13 @@ impl Context {
             lost,
             texture_pipelines: Default::default(),
         })
+    }
+
+    /// Whether f16 tensors go through WGSL's `f16` (the device has
+    /// `shader-f16` and [`ContextOptions::packed_f16`] is off) rather than
+    /// pairs packed in `u32` words.
+    pub fn native_f16(&self) -> bool {
+        self.native_f16
     }
 
     /// Threads per workgroup in every kernel (chosen from the adapter's limits).

@@ -111,6 +111,12 @@ pub enum Error {
     #[error("{op} is not elementwise")]
     NotElementwise { op: &'static str },
     /// An op that cannot run in place (its output has another shape).
+    #[error("tensor dtype is {got}, but {expected} was expected")]
+    DTypeMismatch {
+        expected: crate::DType,
+        got: crate::DType,
+    },
+
     #[error("{op} cannot run in place: its output has another shape")]
     NotInPlace { op: &'static str },
 }

@@ -10,6 +10,13 @@ use crate::{Op, Result};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// Full WGSL of one file of `shaders/`.
+macro_rules! shader {
+    ($file:literal) => {
+        include_str!(concat!("../shaders/", $file))
+    };
+}
+
 /// Load/store width of an elementwise kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Width {
@@ -17,6 +24,179 @@ pub enum Width {
     Scalar,
     /// `vec4` loads and stores.
     Vec4,
+}
+
+/// How a kernel holds one tensor's elements in storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Store {
+    /// f32.
+    F32,
+    /// f16 through WGSL's `f16` (the `shader-f16` feature).
+    F16,
+    /// f16 as pairs in a `u32`, decoded and rounded in integer code.
+    F16Packed,
+    /// bf16 as pairs in a `u32`.
+    Bf16,
+}
+
+impl Store {
+    /// Every store.
+    pub const ALL: [Store; 4] = [Store::F32, Store::F16, Store::F16Packed, Store::Bf16];
+
+    /// The store of `dtype`, with f16 native when `native_f16`.
+    pub fn of(dtype: crate::DType, native_f16: bool) -> Store {
+        match dtype {
+            crate::DType::F32 => Store::F32,
+            crate::DType::F16 if native_f16 => Store::F16,
+            crate::DType::F16 => Store::F16Packed,
+            crate::DType::Bf16 => Store::Bf16,
+        }
+    }
+
+    fn is_16_bit(self) -> bool {
+        self != Store::F32
+    }
+
+    /// The WGSL element type of its array, per 4 elements and per 2.
+    fn arrays(self) -> (&'static str, &'static str) {
+        match self {
+            Store::F32 => ("vec4<f32>", "f32"),
+            Store::F16 => ("vec4<f16>", "vec2<f16>"),
+            Store::F16Packed | Store::Bf16 => ("vec2<u32>", "u32"),
+        }
+    }
+
+    /// WGSL reading 4 elements (`A[i]`) as a `vec4<f32>`.
+    fn load4(self, a: &str) -> String {
+        match self {
+            Store::F32 => format!("{a}[i]"),
+            Store::F16 => format!("vec4<f32>({a}[i])"),
+            Store::F16Packed => format!("vec4<f32>(unpack2_f16({a}[i].x), unpack2_f16({a}[i].y))"),
+            Store::Bf16 => format!("vec4<f32>(unpack2_bf16({a}[i].x), unpack2_bf16({a}[i].y))"),
+        }
+    }
+
+    /// WGSL writing `v` (a `vec4<f32>`) as 4 elements at `dst[i]`, rounded once.
+    fn store4(self) -> &'static str {
+        match self {
+            Store::F32 => "dst[i] = v;",
+            Store::F16 => {
+                "dst[i] = vec4<f16>(vec4<f32>(round_f16(v.x), round_f16(v.y), round_f16(v.z), round_f16(v.w)));"
+            }
+            Store::F16Packed => "dst[i] = vec2<u32>(pack2_f16(v.xy), pack2_f16(v.zw));",
+            Store::Bf16 => "dst[i] = vec2<u32>(pack2_bf16(v.xy), pack2_bf16(v.zw));",
+        }
+    }
+
+    /// WGSL reading the pair of elements `2w, 2w + 1` (the second only when
+    /// `both`) as a `vec2<f32>`.
+    fn load2(self, a: &str) -> String {
+        match self {
+            Store::F32 => format!(
+                "var v = vec2<f32>({a}[2u * w], 0.0);\n    if (both) {{ v.y = {a}[2u * w + 1u]; }}\n    return v;"
+            ),
+            Store::F16 => format!("return vec2<f32>({a}[w]);"),
+            Store::F16Packed => format!("return unpack2_f16({a}[w]);"),
+            Store::Bf16 => format!("return unpack2_bf16({a}[w]);"),
+        }
+    }
+
+    /// WGSL writing the pair `v` at elements `2w, 2w + 1` (the second only
+    /// when `both`: the other half of a 16-bit word is kept).
+    fn store2(self) -> &'static str {
+        match self {
+            Store::F32 => "dst[2u * w] = v.x;\n    if (both) { dst[2u * w + 1u] = v.y; }",
+            Store::F16 => {
+                "if (both) { dst[w] = vec2<f16>(vec2<f32>(round_f16(v.x), round_f16(v.y))); } else { dst[w].x = f16(round_f16(v.x)); }"
+            }
+            Store::F16Packed => {
+                "if (both) { dst[w] = pack2_f16(v); } else { dst[w] = (dst[w] & 0xffff0000u) | f32_to_f16(v.x); }"
+            }
+            Store::Bf16 => {
+                "if (both) { dst[w] = pack2_bf16(v); } else { dst[w] = (dst[w] & 0xffff0000u) | f32_to_bf16(v.x); }"
+            }
+        }
+    }
+}
+
+/// The stores a kernel reads its input from and writes its output to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Io {
+    /// The input's.
+    pub src: Store,
+    /// The output's.
+    pub dst: Store,
+}
+
+impl Io {
+    /// f32 in, f32 out.
+    pub const F32: Io = Io {
+        src: Store::F32,
+        dst: Store::F32,
+    };
+
+    /// One store for both.
+    pub fn same(s: Store) -> Io {
+        Io { src: s, dst: s }
+    }
+
+    /// Every pair a kernel is built for: any two stores, f16's two kinds
+    /// never mixed (a context uses one).
+    pub fn all() -> Vec<Io> {
+        let mut v = Vec::new();
+        for src in Store::ALL {
+            for dst in Store::ALL {
+                let f16s = [Store::F16, Store::F16Packed];
+                if !(f16s.contains(&src) && f16s.contains(&dst) && src != dst) {
+                    v.push(Io { src, dst });
+                }
+            }
+        }
+        v
+    }
+
+    fn is_f32(self) -> bool {
+        self == Io::F32
+    }
+
+    /// The module prelude for `width`: the bindings and the functions the
+    /// entry points load and store through (`src4`/`dst4`/`put4` for vec4s,
+    /// `src2`/`dst2`/`put2` for pairs of elements).
+    fn wgsl(self, width: Width) -> String {
+        let mut s = String::new();
+        if self.src.is_16_bit() || self.dst.is_16_bit() {
+            s.push_str(shader!("io_half.wgsl"));
+        }
+        let pick = |st: Store| match width {
+            Width::Vec4 => st.arrays().0,
+            Width::Scalar => st.arrays().1,
+        };
+        s.push_str(&format!(
+            "\n@group(0) @binding(0) var<storage, read> src: array<{}>;\n\
+             @group(0) @binding(1) var<storage, read_write> dst: array<{}>;\n",
+            pick(self.src),
+            pick(self.dst)
+        ));
+        match width {
+            Width::Vec4 => s.push_str(&format!(
+                "fn src4(i: u32) -> vec4<f32> {{\n    return {};\n}}\n\
+                 fn dst4(i: u32) -> vec4<f32> {{\n    return {};\n}}\n\
+                 fn put4(i: u32, v: vec4<f32>) {{\n    {}\n}}\n",
+                self.src.load4("src"),
+                self.dst.load4("dst"),
+                self.dst.store4()
+            )),
+            Width::Scalar => s.push_str(&format!(
+                "fn src2(w: u32, both: bool) -> vec2<f32> {{\n    {}\n}}\n\
+                 fn dst2(w: u32, both: bool) -> vec2<f32> {{\n    {}\n}}\n\
+                 fn put2(w: u32, v: vec2<f32>, both: bool) {{\n    {}\n}}\n",
+                self.src.load2("src"),
+                self.dst.load2("dst"),
+                self.dst.store2()
+            )),
+        }
+        s
+    }
 }
 
 /// Pass 1 of the max-and-sum axis ops (softmax, log_softmax).
@@ -50,8 +230,14 @@ pub enum NormLayout {
 /// A compute kernel: one module and one entry point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    /// An elementwise op over a buffer.
-    Map { op: Op, width: Width, inplace: bool },
+    /// An elementwise op over a buffer, from and to the stores of `io`
+    /// (the same for in place).
+    Map {
+        op: Op,
+        width: Width,
+        inplace: bool,
+        io: Io,
+    },
     /// Pass 1 (or the fused single pass) of a max-and-sum axis op.
     Stats { op: Op, pass: StatsPass },
     /// Pass 2 of a max-and-sum axis op.
@@ -87,12 +273,6 @@ pub enum HalvesGrad {
     B,
 }
 
-/// Full WGSL of one file of `shaders/`.
-macro_rules! shader {
-    ($file:literal) => {
-        include_str!(concat!("../shaders/", $file))
-    };
-}
 
 /// Shared numerics every op module starts with (WGSL has no `#include`).
 pub const SHARED: [&str; 5] = [
@@ -123,8 +303,20 @@ pub fn param_prelude(op: Op) -> String {
 
 /// The module of an elementwise op with the entry points `entry_file`.
 fn elementwise_module(op: Op, entry_file: &str) -> String {
-    let mut s = SHARED.join("\n");
+    elementwise_module_io(op, "", entry_file)
+}
+
+/// The module of an elementwise op: `io` (bindings and their loads and
+/// stores, [`Io::wgsl`]) and the entry points `entry_file`. WGSL's `enable`
+/// comes first.
+fn elementwise_module_io(op: Op, io: &str, entry_file: &str) -> String {
+    let mut s = String::new();
+    if io.contains("f16>") {
+        s.push_str("enable f16;\n");
+    }
+    s.push_str(&SHARED.join("\n"));
     for part in [
+        io,
         shader!("params.wgsl"),
         &param_prelude(op),
         op.info().wgsl,
@@ -188,8 +380,17 @@ impl Kernel {
             match op.info().kind {
                 Kind::Elementwise => {
                     for width in [Width::Scalar, Width::Vec4] {
-                        for inplace in [false, true] {
-                            v.push(Kernel::Map { op, width, inplace });
+                        for io in Io::all() {
+                            for inplace in [false, true] {
+                                if !inplace || io.src == io.dst {
+                                    v.push(Kernel::Map {
+                                        op,
+                                        width,
+                                        inplace,
+                                        io,
+                                    });
+                                }
+                            }
                         }
                     }
                 }
@@ -240,7 +441,12 @@ impl Kernel {
     /// A name for its module (kernels of one module share it).
     pub fn module_name(self) -> String {
         match self {
-            Kernel::Map { op, width, .. } => format!("{}/{width:?}", op.name()),
+            Kernel::Map { op, width, io, .. } if io.is_f32() => {
+                format!("{}/{width:?}", op.name())
+            }
+            Kernel::Map { op, width, io, .. } => {
+                format!("{}/{width:?}/{:?}-{:?}", op.name(), io.src, io.dst)
+            }
             Kernel::Stats { op, .. } => format!("{}/stats", op.name()),
             Kernel::Norm { op, .. } => format!("{}/norm", op.name()),
             Kernel::Simplex { op, .. } => format!("{}/simplex", op.name()),
@@ -265,13 +471,25 @@ impl Kernel {
             Kernel::Map {
                 op,
                 width: Width::Scalar,
+                io,
                 ..
-            } => elementwise_module(op, shader!("elementwise.wgsl")),
+            } if io.is_f32() => elementwise_module(op, shader!("elementwise.wgsl")),
+            Kernel::Map {
+                op,
+                width: Width::Scalar,
+                io,
+                ..
+            } => elementwise_module_io(
+                op,
+                &io.wgsl(Width::Scalar),
+                shader!("elementwise_pairs.wgsl"),
+            ),
             Kernel::Map {
                 op,
                 width: Width::Vec4,
+                io,
                 ..
-            } => elementwise_module(op, shader!("elementwise4.wgsl")),
+            } => elementwise_module_io(op, &io.wgsl(Width::Vec4), shader!("elementwise4.wgsl")),
             Kernel::Stats { op, .. } => axis_module(op, shader!("softmax_stats.wgsl")),
             Kernel::Norm { op, .. } => axis_module(op, shader!("softmax_norm.wgsl")),
             Kernel::Simplex { op, .. } => axis_module(op, shader!("simplex.wgsl")),

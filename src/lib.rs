@@ -37,6 +37,7 @@ pub mod activation;
 mod bindcache;
 pub mod context;
 pub mod cpu;
+pub mod dtype;
 pub mod error;
 pub mod kernels;
 mod memory;
@@ -56,7 +57,9 @@ pub mod verify;
 
 pub use activation::{Kind, OpInfo, Relu};
 pub use context::{Context, ContextOptions, LiveResources};
+pub use dtype::{DType, Element};
 pub use error::{Error, Result};
+pub use half;
 pub use ops::chain::Chain;
 pub use ops::{Saved, TEXTURE_FORMATS};
 pub use readback::ReadFuture;

@@ -2,7 +2,7 @@
 //! blocking call or a future for any executor.
 
 use crate::tensor::MIN_BUFFER;
-use crate::{Context, Error, Result, Tensor};
+use crate::{Context, DType, Element, Error, Result, Tensor};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -28,7 +28,10 @@ impl Context {
                         missing: "COPY_SRC".into(),
                     });
                 }
-                let n = p.len as u64 * 4;
+                // Copies are whole 4-byte words (a 16-bit tensor's buffer
+                // holds the word its last element shares).
+                let n = (p.len * t.dtype().size()) as u64;
+                let n = n.next_multiple_of(4);
                 let mut at = *sizes.last().unwrap_or(&0);
                 if at > 0 && at + n > max_bytes {
                     sizes.push(0);
@@ -73,10 +76,10 @@ impl Context {
                 let (part, i) = ts[c.tensor].locate(c.start);
                 enc.copy_buffer_to_buffer(
                     &part.buffer,
-                    part.offset + i as u64 * 4,
+                    part.offset + (i * ts[c.tensor].dtype().size()) as u64,
                     &stagings[c.staging],
                     c.at,
-                    c.len as u64 * 4,
+                    ((c.len * ts[c.tensor].dtype().size()) as u64).next_multiple_of(4),
                 );
             }
         })?;
@@ -84,12 +87,35 @@ impl Context {
             stagings,
             copies,
             lens: ts.iter().map(|t| t.len()).collect(),
+            dtypes: ts.iter().map(|t| t.dtype()).collect(),
         })
     }
 
-    /// Reads a tensor back to the host (waits for all work submitted before).
+    /// Reads a tensor back to the host (waits for all work submitted before),
+    /// as f32 whatever its dtype (16-bit values widen exactly).
     pub fn read(&self, t: &Tensor) -> Result<Vec<f32>> {
         Ok(self.read_many(&[t])?.pop().unwrap_or_default())
+    }
+
+    /// Reads a tensor back as its own element type: `f32`, [`half::f16`] or
+    /// [`half::bf16`] ([`Error::DTypeMismatch`] for another).
+    ///
+    /// ```no_run
+    /// # let ctx = wgact::Context::new()?;
+    /// use wgact::half::f16;
+    /// let x = ctx.upload(&[f16::from_f32(-1.0), f16::from_f32(2.0)], &[2])?;
+    /// let y: Vec<f16> = ctx.read_as(&ctx.sigmoid(&x)?)?;
+    /// # Ok::<(), wgact::Error>(())
+    /// ```
+    pub fn read_as<T: Element>(&self, t: &Tensor) -> Result<Vec<T>> {
+        if t.dtype() != T::DTYPE {
+            return Err(Error::DTypeMismatch {
+                expected: T::DTYPE,
+                got: t.dtype(),
+            });
+        }
+        // Widening to f32 and rounding back is exact (NaN stays NaN).
+        Ok(self.read(t)?.into_iter().map(T::from_f32).collect())
     }
 
     /// Reads several tensors back with one submission and one mapping.
@@ -137,6 +163,7 @@ pub(crate) struct Readback {
     pub(crate) stagings: Vec<wgpu::Buffer>,
     pub(crate) copies: Vec<Copy>,
     pub(crate) lens: Vec<usize>,
+    pub(crate) dtypes: Vec<DType>,
 }
 
 /// Maps still pending, the first failure, and who to wake.
@@ -227,9 +254,13 @@ impl ReadFuture {
             match staging.slice(..).get_mapped_range() {
                 Ok(view) => {
                     for c in rb.copies.iter().filter(|c| c.staging == si) {
-                        let bytes = &view[c.at as usize..c.at as usize + c.len * 4];
-                        out[c.tensor][c.start..c.start + c.len]
-                            .copy_from_slice(bytemuck::cast_slice(bytes));
+                        let dtype = rb.dtypes[c.tensor];
+                        let bytes = &view[c.at as usize..c.at as usize + c.len * dtype.size()];
+                        crate::dtype::widen(
+                            dtype,
+                            bytes,
+                            &mut out[c.tensor][c.start..c.start + c.len],
+                        );
                     }
                 }
                 Err(e) => result = Err(Error::Readback(e.to_string())),

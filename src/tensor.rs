@@ -1,14 +1,15 @@
-//! GPU tensors: f32 storage buffers (wgact's or the caller's) plus a shape,
-//! created by upload, zeros, empty or wrap; readback is in `readback.rs`.
+//! GPU tensors: storage buffers (wgact's or the caller's) plus a shape and
+//! a dtype, created by upload, zeros, empty or wrap; readback is in
+//! `readback.rs`.
 
 use crate::bindcache::BindCache;
 use crate::memory::Charge;
 use crate::pool::Pool;
 use crate::shape::numel;
-use crate::{Context, Error, Result};
+use crate::{Context, DType, Element, Error, Result};
 use std::sync::Arc;
 
-/// An f32 tensor in GPU storage, C order, of any rank (0-d and zero-sized
+/// A tensor in GPU storage (f32, f16 or bf16: [`Tensor::dtype`]), C order, of any rank (0-d and zero-sized
 /// dimensions included). It may start at a byte offset in a caller's buffer
 /// ([`Context::wrap`]). A tensor larger than one buffer may be spans several
 /// ([`Tensor::parts`]), split between whole trailing slices where it can.
@@ -21,6 +22,7 @@ pub struct Tensor {
     binds: Arc<BindCache>,
     shape: Vec<usize>,
     len: usize,
+    dtype: DType,
 }
 
 /// One buffer's share of a tensor: elements `start..start + len`.
@@ -50,9 +52,13 @@ impl Tensor {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+    /// Its element type.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
     /// Size of the data in bytes.
     pub fn byte_len(&self) -> u64 {
-        self.len as u64 * 4
+        self.len as u64 * self.dtype.size() as u64
     }
     /// The buffer holding element 0 (the only one unless the tensor is larger
     /// than one buffer may be). For wgact's own tensors its usage is
@@ -128,9 +134,9 @@ const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_DST);
 
 impl Context {
-    fn check_size(&self, shape: &[usize]) -> Result<usize> {
+    fn check_size(&self, shape: &[usize], dtype: DType) -> Result<usize> {
         let len = numel(shape)?;
-        (len as u64).checked_mul(4).ok_or(Error::TooLarge {
+        (len as u64).checked_mul(dtype.size() as u64).ok_or(Error::TooLarge {
             what: "tensor (bytes)",
             needed: u64::MAX,
             limit: u64::MAX,
@@ -143,15 +149,19 @@ impl Context {
     /// `shape[d..]` (the largest that fit), so that softmax over an axis at or
     /// after `d` never spans two buffers, and single elements for a last
     /// dimension too long for one.
+    ///
+    /// Tensors of every dtype split at the same elements (as f32 ones would),
+    /// so an op between dtypes finds its parts aligned.
     fn new_tensor(
         &self,
         shape: &[usize],
+        dtype: DType,
         mut part: impl FnMut(usize, usize) -> Result<Part>,
     ) -> Result<Tensor> {
-        let len = self.check_size(shape)?;
+        let len = self.check_size(shape, dtype)?;
         self.lost.check()?;
         // The whole tensor must fit before its first buffer is made.
-        self.fits("a tensor", storage_size(len as u64 * 4))?;
+        self.fits("a tensor", storage_size(len as u64 * dtype.size() as u64))?;
         let max = self.max_buffer_elems;
         let (granule, step) = if len <= max {
             (len.max(1), len.max(1))
@@ -173,6 +183,7 @@ impl Context {
             binds: self.binds.clone(),
             shape: shape.to_vec(),
             len,
+            dtype,
         })
     }
 
@@ -237,8 +248,20 @@ impl Context {
     /// assert_eq!(t.shape(), &[2, 3]);
     /// # Ok::<(), wgact::Error>(())
     /// ```
-    pub fn upload(&self, data: &[f32], shape: &[usize]) -> Result<Tensor> {
-        let len = self.check_size(shape)?;
+    ///
+    /// `data` may be `f32`, [`half::f16`] or [`half::bf16`]: the tensor has
+    /// that dtype.
+    ///
+    /// ```no_run
+    /// # let ctx = wgact::Context::new()?;
+    /// use wgact::half::f16;
+    /// let h = ctx.upload(&[f16::from_f32(0.5), f16::from_f32(-2.0)], &[2])?;
+    /// assert_eq!(h.dtype(), wgact::DType::F16);
+    /// # Ok::<(), wgact::Error>(())
+    /// ```
+    pub fn upload<T: Element>(&self, data: &[T], shape: &[usize]) -> Result<Tensor> {
+        let size = T::DTYPE.size();
+        let len = self.check_size(shape, T::DTYPE)?;
         if len != data.len() {
             return Err(Error::ShapeMismatch {
                 shape: shape.to_vec(),
@@ -246,14 +269,14 @@ impl Context {
                 got: data.len(),
             });
         }
-        self.new_tensor(shape, |start, n| {
-            let (buffer, charge) = self.create_storage(n as u64 * 4, true)?;
+        self.new_tensor(shape, T::DTYPE, |start, n| {
+            let (buffer, charge) = self.create_storage((n * size) as u64, true)?;
             {
                 let mut view = buffer
                     .slice(..)
                     .get_mapped_range_mut()
                     .map_err(|e| self.lost.explain(&self.device, Error::Gpu(e.to_string())))?;
-                view.slice(..n * 4)
+                view.slice(..n * size)
                     .copy_from_slice(bytemuck::cast_slice(&data[start..start + n]));
             }
             buffer.unmap();
@@ -261,10 +284,25 @@ impl Context {
         })
     }
 
-    /// A tensor of `shape` whose contents are zero.
+    /// f32 `data` rounded to `dtype` (to nearest, ties to even) and uploaded
+    /// as a tensor of that dtype.
+    pub fn upload_as(&self, data: &[f32], shape: &[usize], dtype: DType) -> Result<Tensor> {
+        match dtype {
+            DType::F32 => self.upload(data, shape),
+            DType::F16 => self.upload(&data.iter().map(|&v| half::f16::from_f32(v)).collect::<Vec<_>>(), shape),
+            DType::Bf16 => self.upload(&data.iter().map(|&v| half::bf16::from_f32(v)).collect::<Vec<_>>(), shape),
+        }
+    }
+
+    /// An f32 tensor of `shape` whose contents are zero.
     pub fn zeros(&self, shape: &[usize]) -> Result<Tensor> {
-        self.new_tensor(shape, |start, n| {
-            let buffer = self.create_storage(n as u64 * 4, false)?;
+        self.zeros_as(shape, DType::F32)
+    }
+
+    /// A tensor of `shape` and `dtype` whose contents are zero.
+    pub fn zeros_as(&self, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        self.new_tensor(shape, dtype, |start, n| {
+            let buffer = self.create_storage((n * dtype.size()) as u64, false)?;
             Ok(Part::new(buffer, start, n, None))
         })
     }
@@ -272,8 +310,13 @@ impl Context {
     /// A tensor of `shape` with unspecified contents, for outputs: its buffers
     /// may be ones a dropped tensor gave back to the pool.
     pub fn empty(&self, shape: &[usize]) -> Result<Tensor> {
-        self.new_tensor(shape, |start, n| {
-            let size = storage_size(n as u64 * 4);
+        self.empty_as(shape, DType::F32)
+    }
+
+    /// [`Context::empty`] of `dtype`.
+    pub fn empty_as(&self, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        self.new_tensor(shape, dtype, |start, n| {
+            let size = storage_size((n * dtype.size()) as u64);
             let owned = match self.pool.take(size) {
                 Some(b) => b,
                 None => {
@@ -290,15 +333,28 @@ impl Context {
     /// buffer needs `STORAGE` usage (and `COPY_SRC` to be read back by wgact);
     /// `offset` must be a multiple of `min_storage_buffer_offset_alignment`.
     pub fn wrap(&self, buffer: &wgpu::Buffer, offset: u64, shape: &[usize]) -> Result<Tensor> {
-        let len = self.check_size(shape)?;
-        let bytes = len as u64 * 4;
+        self.wrap_as(buffer, offset, shape, DType::F32)
+    }
+
+    /// [`Context::wrap`] of a buffer holding `dtype` elements. Kernels read
+    /// and write whole 4-byte words, so a 16-bit tensor of odd length needs
+    /// the buffer to hold the 2 bytes after it (they are left as they were).
+    pub fn wrap_as(
+        &self,
+        buffer: &wgpu::Buffer,
+        offset: u64,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Tensor> {
+        let len = self.check_size(shape, dtype)?;
+        let bytes = (len as u64 * dtype.size() as u64).next_multiple_of(4);
         // One buffer holds it, so tensors of this shape from the context
         // are one part too (under a ContextOptions::max_buffer_size cap).
         if len > self.max_buffer_elems {
             return Err(Error::TooLarge {
                 what: "wrapped tensor (bytes per buffer)",
                 needed: bytes,
-                limit: self.max_buffer_elems as u64 * 4,
+                limit: self.max_buffer_elems as u64 * dtype.size() as u64,
             });
         }
         if !buffer.usage().contains(wgpu::BufferUsages::STORAGE) {
@@ -322,7 +378,7 @@ impl Context {
             });
         }
         // One part: len fits one buffer (checked above).
-        self.new_tensor(shape, |start, n| {
+        self.new_tensor(shape, dtype, |start, n| {
             let mut part = Part::new((buffer.clone(), None), start, n, None);
             part.offset = offset;
             Ok(part)

@@ -112,6 +112,7 @@ impl Context {
                 len: 4,
             }],
             lens: vec![4],
+            dtypes: vec![crate::DType::F32],
         };
         let words = pollster::block_on(ReadFuture::new(self, enc, rb)?)?;
         let wall = start.elapsed();

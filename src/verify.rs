@@ -3,8 +3,13 @@
 //! both run it.
 
 use crate::activation::{Kind, ParamKind, Reduce, Value};
-use crate::ulp::{is_flush, ulp_error};
-use crate::{Activation, Context, Op, Result, cpu};
+use crate::ulp::is_flush;
+use crate::{Activation, Context, DType, Op, Result, cpu};
+
+/// The bound, in units in the last place of the dtype, of every op on f16
+/// and bf16 tensors: the f32 result (within a few f32 ULPs) rounded once can
+/// land one 16-bit step from the correctly rounded value next to a tie.
+pub const HALF_BOUND: u64 = 1;
 
 /// Documented bound, in ULPs, for `act` on rows of length `row_len`
 /// (`row_len` matters for axis ops only), from the op table.
@@ -233,8 +238,14 @@ pub struct Stats {
 impl Stats {
     /// Adds a comparison of `got` against `reference` for inputs `input`.
     pub fn add(&mut self, input: &[f32], reference: &[f32], got: &[f32]) {
+        self.add_in(DType::F32, input, reference, got)
+    }
+    /// [`Stats::add`] in units of `dtype` ([`DType::ulp_error`]), the
+    /// reference rounded to it.
+    pub fn add_in(&mut self, dtype: DType, input: &[f32], reference: &[f32], got: &[f32]) {
         for ((&x, &r), &g) in input.iter().zip(reference).zip(got) {
-            let e = ulp_error(r, g);
+            let r = dtype.round(r);
+            let e = dtype.ulp_error(r, g);
             self.count += 1;
             self.flushed += is_flush(r, g) as usize;
             if e > self.max_ulp || self.worst.is_none() {
@@ -246,11 +257,24 @@ impl Stats {
     /// As [`Stats::add`], but an error within `band` (absolute) counts as 0
     /// ULP: sparsemax, where x - tau cancels.
     pub fn add_banded(&mut self, input: &[f32], reference: &[f32], got: &[f32], band: &[f32]) {
+        self.add_banded_in(DType::F32, input, reference, got, band)
+    }
+    /// [`Stats::add_banded`] in units of `dtype`: the band widened by the
+    /// rounding of the result to it.
+    pub fn add_banded_in(
+        &mut self,
+        dtype: DType,
+        input: &[f32],
+        reference: &[f32],
+        got: &[f32],
+        band: &[f32],
+    ) {
         for (((&x, &r), &g), &b) in input.iter().zip(reference).zip(got).zip(band) {
-            let e = if (g - r).abs() <= b {
+            let rounding = (dtype.round(r) - r).abs();
+            let e = if (g - r).abs() <= b + 2.0 * rounding {
                 0
             } else {
-                ulp_error(r, g)
+                dtype.ulp_error(dtype.round(r), g)
             };
             self.count += 1;
             self.flushed += is_flush(r, g) as usize;
@@ -299,6 +323,18 @@ pub fn gpu(ctx: &Context, act: &Activation, data: &[f32], shape: &[usize]) -> Re
 
 /// Compares `got`, the result of `act` on `data`, with the CPU reference.
 pub fn compare(act: &Activation, data: &[f32], shape: &[usize], got: &[f32]) -> Result<Stats> {
+    compare_in(DType::F32, act, data, shape, got)
+}
+
+/// [`compare`] for a result of `dtype`: the reference (correctly rounded to
+/// f32) rounded to `dtype`, errors in its units.
+pub fn compare_in(
+    dtype: DType,
+    act: &Activation,
+    data: &[f32],
+    shape: &[usize],
+    got: &[f32],
+) -> Result<Stats> {
     let want = cpu::apply(act, data, shape)?;
     if got.len() != want.len() {
         return Err(crate::Error::ShapeMismatch {
@@ -311,7 +347,7 @@ pub fn compare(act: &Activation, data: &[f32], shape: &[usize], got: &[f32]) -> 
     match act.kind() {
         Kind::Axis(Reduce::Simplex) => {
             let band = simplex_band(data, shape, act.axis().unwrap_or(-1))?;
-            s.add_banded(data, &want, got, &band);
+            s.add_banded_in(dtype, data, &want, got, &band);
         }
         Kind::Halves => {
             // Report the b half's value as the input (it drives the result).
@@ -324,9 +360,9 @@ pub fn compare(act: &Activation, data: &[f32], shape: &[usize], got: &[f32]) -> 
                         .copied()
                 })
                 .collect();
-            s.add(&bs, &want, got);
+            s.add_in(dtype, &bs, &want, got);
         }
-        Kind::Elementwise | Kind::Axis(Reduce::MaxSumExp) => s.add(data, &want, got),
+        Kind::Elementwise | Kind::Axis(Reduce::MaxSumExp) => s.add_in(dtype, data, &want, got),
     }
     Ok(s)
 }
@@ -439,14 +475,57 @@ pub fn halves_cases(sweep: &[f32]) -> Vec<Vec<f32>> {
 /// row length). `n` random inputs per distribution; `long_rows` adds rows
 /// past 1024.
 pub fn run_ops(ctx: &Context, ops: &[Op], n: usize, long_rows: bool) -> Result<Vec<Report>> {
+    run_ops_in(ctx, ops, n, long_rows, DType::F32)
+}
+
+/// [`run_ops`] on tensors of `dtype`: the inputs rounded to it (plus its
+/// own boundary values), results against the reference rounded to it,
+/// within [`HALF_BOUND`] for 16-bit dtypes.
+pub fn run_ops_in(
+    ctx: &Context,
+    ops: &[Op],
+    n: usize,
+    long_rows: bool,
+    dtype: DType,
+) -> Result<Vec<Report>> {
     let max_simplex_row = crate::ops::simplex_max_row(ctx);
-    run_with(
+    run_with_in(
         ops,
         n,
         long_rows,
         max_simplex_row,
-        &mut |act, data, shape| gpu(ctx, act, data, shape),
+        dtype,
+        &mut |act, data, shape| {
+            let x = ctx.upload_as(data, shape, dtype)?;
+            ctx.read(&ctx.apply(act, &x)?)
+        },
     )
+}
+
+/// Boundary values of a 16-bit `dtype`: its subnormals, smallest normal,
+/// largest finite and the values just past it, and neighbours of 1.
+pub fn dtype_special_values(dtype: DType) -> Vec<f32> {
+    let mut v = Vec::new();
+    let bits: &[u16] = match dtype {
+        DType::F32 => &[],
+        DType::F16 => &[
+            0x0001, 0x0002, 0x0003, 0x01ff, 0x0200, 0x03ff, 0x0400, 0x0401, 0x3bff, 0x3c00, 0x3c01,
+            0x7bfe, 0x7bff, 0x7c00, 0x7e00, 0x7c01,
+        ],
+        DType::Bf16 => &[
+            0x0001, 0x007f, 0x0080, 0x0081, 0x3f7f, 0x3f80, 0x3f81, 0x7f7e, 0x7f7f, 0x7f80, 0x7fc0,
+            0x7f81,
+        ],
+    };
+    for &b in bits {
+        for sign in [0u16, 0x8000] {
+            v.push(match dtype {
+                DType::F16 => half::f16::from_bits(b | sign).to_f32(),
+                _ => half::bf16::from_bits(b | sign).to_f32(),
+            });
+        }
+    }
+    v
 }
 
 /// The sweep of [`run_ops`] on the fast CPU path ([`cpu::fast`]).
@@ -456,11 +535,7 @@ pub fn run_fast(ops: &[Op], n: usize, long_rows: bool) -> Result<Vec<Report>> {
     })
 }
 
-/// Computes `act(data)` of a tensor of `shape`.
-pub type Eval<'a> = dyn FnMut(&Activation, &[f32], &[usize]) -> Result<Vec<f32>> + 'a;
-
-/// The sweep of [`run_ops`] with any implementation `eval`; sparsemax rows
-/// longer than `max_simplex_row` (what `eval` takes) are left out.
+/// The sweep of [`run_ops`] with any implementation `eval`.
 pub fn run_with(
     ops: &[Op],
     n: usize,
@@ -468,10 +543,30 @@ pub fn run_with(
     max_simplex_row: usize,
     eval: &mut Eval,
 ) -> Result<Vec<Report>> {
+    run_with_in(ops, n, long_rows, max_simplex_row, DType::F32, eval)
+}
+
+/// Computes `act(data)` of a tensor of `shape`.
+pub type Eval<'a> = dyn FnMut(&Activation, &[f32], &[usize]) -> Result<Vec<f32>> + 'a;
+
+/// The sweep of [`run_ops_in`] with any implementation `eval` (given
+/// inputs already rounded to `dtype`); sparsemax rows longer than
+/// `max_simplex_row` (what `eval` takes) are left out.
+pub fn run_with_in(
+    ops: &[Op],
+    n: usize,
+    long_rows: bool,
+    max_simplex_row: usize,
+    dtype: DType,
+    eval: &mut Eval,
+) -> Result<Vec<Report>> {
     let mut check = |act: &Activation, data: &[f32], shape: &[usize]| -> Result<Stats> {
-        compare(act, data, shape, &eval(act, data, shape)?)
+        let data: Vec<f32> = data.iter().map(|&v| dtype.round(v)).collect();
+        compare_in(dtype, act, &data, shape, &eval(act, &data, shape)?)
     };
-    let sweep = sweep_inputs(0x5eed, n);
+    let mut sweep = sweep_inputs(0x5eed, n);
+    sweep.extend(dtype_special_values(dtype));
+    let bound_of = |b: u64| if dtype == DType::F32 { b } else { HALF_BOUND };
     let mut reports = Vec::new();
     for &op in ops {
         let info = op.info();
@@ -483,7 +578,7 @@ pub fn run_with(
                     let data = inputs_for(&act, &sweep);
                     stats.merge(&check(&act, &data, &[data.len()])?);
                 }
-                reports.push(report(info.name.to_string(), info.bound.short, stats));
+                reports.push(report(info.name.to_string(), bound_of(info.bound.short), stats));
             }
             Kind::Halves => {
                 // [2, n] split on axis 0: a is the first row, b the second.
@@ -492,13 +587,16 @@ pub fn run_with(
                 for data in halves_cases(&sweep) {
                     stats.merge(&check(&act, &data, &[2, data.len() / 2])?);
                 }
-                reports.push(report(info.name.to_string(), info.bound.short, stats));
+                reports.push(report(info.name.to_string(), bound_of(info.bound.short), stats));
             }
             Kind::Axis(_) => {
                 let act = op.default_activation()?;
                 reports.extend(axis_reports(
                     op,
-                    info.bound,
+                    crate::activation::Bound {
+                        short: bound_of(info.bound.short),
+                        long: bound_of(info.bound.long),
+                    },
                     long_rows,
                     max_simplex_row,
                     &mut |_, len, data| check(&act, data, &[data.len() / len, len]),

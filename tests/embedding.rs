@@ -245,7 +245,7 @@ fn async_readback_maps_several_tensors_together() {
     let c = ctx();
     let a = c.upload(&[1.0, 2.0, 3.0], &[3]).unwrap();
     let b = c.upload(&[-1.0; 5], &[5]).unwrap();
-    let e = c.upload(&[], &[0]).unwrap();
+    let e = c.upload::<f32>(&[], &[0]).unwrap();
     let ya = c.sigmoid(&a).unwrap();
     let s0 = c.submissions();
     let both = pollster::block_on(c.read_many_async(&[&ya, &e, &b])).unwrap();

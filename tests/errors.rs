@@ -23,7 +23,7 @@ fn shape_mismatch() {
 
 #[test]
 fn shape_overflow() {
-    let e = ctx().upload(&[], &[usize::MAX, 2]).unwrap_err();
+    let e = ctx().upload::<f32>(&[], &[usize::MAX, 2]).unwrap_err();
     assert!(matches!(e, Error::TooLarge { .. }), "{e}");
 }
 
@@ -72,7 +72,7 @@ fn tensor_too_large_to_address() {
     // Checked before any allocation.
     let e = c.zeros(&[usize::MAX / 2 + 1, 2]).unwrap_err();
     assert!(matches!(e, Error::TooLarge { .. }), "{e}");
-    let e = c.upload(&[], &[1 << 62, 8]).unwrap_err();
+    let e = c.upload::<f32>(&[], &[1 << 62, 8]).unwrap_err();
     assert!(matches!(e, Error::TooLarge { .. }), "{e}");
 }
 

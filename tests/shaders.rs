@@ -10,7 +10,13 @@ fn validate(name: &str, src: &str) -> naga::Module {
         .unwrap_or_else(|e| panic!("{name} does not parse:\n{}", e.emit_to_string(src)));
     naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::empty(),
+        // WGSL's f16 only in the modules that enable it (16-bit tensors on
+        // adapters with shader-f16).
+        if src.starts_with("enable f16;") {
+            naga::valid::Capabilities::SHADER_FLOAT16
+        } else {
+            naga::valid::Capabilities::empty()
+        },
     )
     .validate(&module)
     .unwrap_or_else(|e| panic!("{name} does not validate:\n{}", e.emit_to_string(src)));

@@ -5,7 +5,7 @@
 
 use super::ElemParams;
 use super::axis::part_end;
-use crate::kernels::{Kernel, Width};
+use crate::kernels::{Io, Kernel, Store, Width};
 use crate::{Activation, Context, Result, Tensor};
 
 pub(super) fn encode(
@@ -18,11 +18,23 @@ pub(super) fn encode(
     let inplace = out.is_none();
     let op = act.op();
     let inputs: &[(u32, &Tensor)] = if inplace { &[] } else { &[(0, x)] };
+    let store = |t: &Tensor| Store::of(t.dtype(), ctx.native_f16);
+    let io = Io {
+        src: store(x),
+        dst: store(out.unwrap_or(x)),
+    };
     pass(
         ctx,
         enc,
         ElemParams::new(act),
-        |width| Some(Kernel::Map { op, width, inplace }),
+        |width| {
+            Some(Kernel::Map {
+                op,
+                width,
+                inplace,
+                io,
+            })
+        },
         inputs,
         out.unwrap_or(x),
     )
@@ -34,7 +46,9 @@ pub(super) fn encode(
 /// tensors are one part each, and chunks never cross a part of any tensor.
 /// Chunks start at multiples of `max_binding` within a part, itself a
 /// multiple of the storage offset alignment; the vec4 kernel runs where
-/// every binding starts on 16 bytes, the scalar one over the rest.
+/// every binding starts on 16 bytes, the scalar one over the rest: an
+/// element per invocation when all are f32, else a pair (a word of 16-bit
+/// storage; chunks and parts start on even elements).
 pub(super) fn pass(
     ctx: &Context,
     enc: &mut wgpu::CommandEncoder,
@@ -43,7 +57,11 @@ pub(super) fn pass(
     inputs: &[(u32, &Tensor)],
     dst: &Tensor,
 ) -> Result<()> {
+    // Elements per chunk as for f32, so 2-byte ones start aligned too
+    // (max_binding is a multiple of twice the alignment).
     let chunk = (ctx.max_binding / 4) as usize;
+    let wide = inputs.iter().all(|(_, t)| t.dtype() == crate::DType::F32)
+        && dst.dtype() == crate::DType::F32;
     let groups = |items: usize| (items as u64).div_ceil(ctx.wg_size as u64);
     let mut start = 0usize;
     while start < dst.len() {
@@ -51,22 +69,26 @@ pub(super) fn pass(
             .iter()
             .map(|(_, t)| part_end(t, start) - start)
             .fold(chunk.min(part_end(dst, start) - start), usize::min);
-        // (binding, buffer, byte offset) of each tensor's chunk.
+        // (binding, buffer, byte offset, element size) of each tensor's chunk.
         let at = |b: u32, t: &'_ Tensor| {
             let (p, i) = t.locate(start);
-            (b, p.buffer.clone(), p.offset + i as u64 * 4)
+            let size = t.dtype().size() as u64;
+            (b, p.buffer.clone(), p.offset + i as u64 * size, size)
         };
-        let places: Vec<(u32, wgpu::Buffer, u64)> = std::iter::once(at(1, dst))
+        let places: Vec<(u32, wgpu::Buffer, u64, u64)> = std::iter::once(at(1, dst))
             .chain(inputs.iter().map(|&(b, t)| at(b, t)))
             .collect();
+        // Bindings are whole 4-byte words (a 16-bit tensor's buffer holds
+        // the word its last element shares).
         let bind = |count: usize| {
-            let size = Some(count as u64 * 4);
             places
                 .iter()
-                .map(|(b, buf, off)| (*b, buf, *off, size))
+                .map(|(b, buf, off, size)| {
+                    (*b, buf, *off, Some((count as u64 * size).next_multiple_of(4)))
+                })
                 .collect::<Vec<_>>()
         };
-        let aligned = places.iter().all(|(_, _, off)| off % 16 == 0);
+        let aligned = places.iter().all(|(_, _, off, _)| off % 16 == 0);
         let n4 = match kernel(Width::Vec4) {
             Some(k) if aligned && n >= 4 => {
                 let n4 = n / 4;
@@ -89,7 +111,12 @@ pub(super) fn pass(
                 ..base
             };
             let k = kernel(Width::Scalar).expect("every pass has a scalar kernel");
-            ctx.dispatch(enc, k, &p, &bind(n), groups(n - n4 * 4))?;
+            let items = if wide {
+                n - n4 * 4
+            } else {
+                (n - n4 * 4).div_ceil(2)
+            };
+            ctx.dispatch(enc, k, &p, &bind(n), groups(items))?;
         }
         start += n;
     }

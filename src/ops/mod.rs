@@ -17,7 +17,7 @@ pub(crate) use texture::TexturePipelines;
 use crate::activation::{Kind, MAX_PARAMS, Reduce};
 use crate::bindcache::Key;
 use crate::kernels::Kernel;
-use crate::{Activation, Context, Error, Relu, Result, Tensor};
+use crate::{Activation, Context, DType, Error, Relu, Result, Tensor};
 
 impl Context {
     /// Records `act` applied to `x` into `encoder`, writing `out` (of
@@ -48,12 +48,74 @@ impl Context {
             _ => {}
         }
         let axis = act.axis().unwrap_or(-1);
+        let all_f32 = x.dtype() == DType::F32 && out.is_none_or(|o| o.dtype() == DType::F32);
         self.scoped(|| match act.kind() {
             Kind::Elementwise => elementwise::encode(self, encoder, act, x, out),
+            _ if !all_f32 => self.encode_through_f32(encoder, act, x, out),
             Kind::Axis(Reduce::MaxSumExp) => axis::encode(self, encoder, act.op(), axis, x, out),
             Kind::Axis(Reduce::Simplex) => simplex::encode(self, encoder, act.op(), axis, x, out),
             Kind::Halves => halves::encode(self, encoder, act.op(), axis, x, out.unwrap_or(x)),
         })?
+    }
+
+    /// An axis op or glu on 16-bit tensors: the input widened to an f32
+    /// tensor (exact), the op's f32 kernels (sums accumulate in f32), the
+    /// result rounded once into the output. The f32 temporaries are fresh
+    /// buffers (not the pool's), which wgpu keeps alive until the work is done.
+    fn encode_through_f32(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        act: &Activation,
+        x: &Tensor,
+        out: Option<&Tensor>,
+    ) -> Result<()> {
+        let dst = out.unwrap_or(x);
+        let wide = |t: &Tensor| match t.dtype() {
+            DType::F32 => Ok(None),
+            _ => self.zeros_as(t.shape(), DType::F32).map(Some),
+        };
+        let x32 = wide(x)?;
+        if let Some(t) = &x32 {
+            elementwise::encode(self, enc, &Activation::Linear, x, Some(t))?;
+        }
+        let x32 = x32.as_ref().unwrap_or(x);
+        if dst.dtype() == DType::F32 {
+            return self.encode(enc, act, x32, Some(dst));
+        }
+        // Into an f32 result, then rounded into dst (in place over the
+        // widened input where the op allows).
+        let y32 = match out {
+            None => None,
+            Some(_) => wide(dst)?,
+        };
+        match &y32 {
+            Some(y) => self.encode(enc, act, x32, Some(y))?,
+            None => self.encode(enc, act, x32, None)?,
+        }
+        elementwise::encode(
+            self,
+            enc,
+            &Activation::Linear,
+            y32.as_ref().unwrap_or(x32),
+            Some(dst),
+        )
+    }
+
+    /// `t` converted to `dtype` as a new tensor: exact where `dtype` holds
+    /// every value of `t`'s, else rounded to nearest, ties to even (f32 past
+    /// f16's range gives ±inf; NaN stays NaN).
+    ///
+    /// ```no_run
+    /// # let ctx = wgact::Context::new()?;
+    /// let x = ctx.upload(&[1.0f32, 70000.0, 1e-8], &[3])?;
+    /// let h = ctx.cast(&x, wgact::DType::F16)?;
+    /// assert_eq!(ctx.read(&h)?, [1.0, f32::INFINITY, 0.0]);
+    /// # Ok::<(), wgact::Error>(())
+    /// ```
+    pub fn cast(&self, t: &Tensor, dtype: DType) -> Result<Tensor> {
+        let out = self.empty_as(t.shape(), dtype)?;
+        self.apply_into(&Activation::Linear, t, &out)?;
+        Ok(out)
     }
 
     fn run(&self, act: &Activation, x: &Tensor, out: Option<&Tensor>) -> Result<()> {
@@ -67,15 +129,17 @@ impl Context {
         Ok(())
     }
 
-    /// `act(x)` as a new tensor.
+    /// `act(x)` as a new tensor of `x`'s dtype.
     pub fn apply(&self, act: &Activation, x: &Tensor) -> Result<Tensor> {
         act.validate()?;
-        let out = self.empty(&act.output_shape(x.shape())?)?;
+        let out = self.empty_as(&act.output_shape(x.shape())?, x.dtype())?;
         self.run(act, x, Some(&out))?;
         Ok(out)
     }
 
-    /// `act(x)` written into `out` (of [`Activation::output_shape`]).
+    /// `act(x)` written into `out` (of [`Activation::output_shape`]), of any
+    /// dtype: an f32 output from a 16-bit input and the reverse are how
+    /// mixed-precision pipelines cross over (each result rounded once).
     pub fn apply_into(&self, act: &Activation, x: &Tensor, out: &Tensor) -> Result<()> {
         self.run(act, x, Some(out))
     }
