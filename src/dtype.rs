@@ -191,7 +191,13 @@ mod tests {
     fn ulps_of_16_bit_values() {
         assert_eq!(DType::F16.ulp_error(1.0, 1.0 + 1.0 / 1024.0), 1);
         assert_eq!(DType::F16.ulp_error(-0.0, 0.0), 0);
-        assert_eq!(DType::F16.ulp_error(f16::MIN_POSITIVE_SUBNORMAL.to_f32(), -f16::MIN_POSITIVE_SUBNORMAL.to_f32()), 2);
+        assert_eq!(
+            DType::F16.ulp_error(
+                f16::MIN_POSITIVE_SUBNORMAL.to_f32(),
+                -f16::MIN_POSITIVE_SUBNORMAL.to_f32()
+            ),
+            2
+        );
         assert_eq!(DType::F16.ulp_error(65504.0, f32::INFINITY), 1);
         assert_eq!(DType::Bf16.ulp_error(1.0, 1.0 + 1.0 / 128.0), 1);
         assert_eq!(DType::Bf16.ulp_error(f32::NAN, 1.0), u64::MAX);

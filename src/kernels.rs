@@ -273,7 +273,6 @@ pub enum HalvesGrad {
     B,
 }
 
-
 /// Shared numerics every op module starts with (WGSL has no `#include`).
 pub const SHARED: [&str; 5] = [
     shader!("common.wgsl"),

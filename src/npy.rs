@@ -1,8 +1,8 @@
-//! `.npy` input and output for float32, little-endian, C-order arrays, with
-//! typed errors and atomic writes.
+//! `.npy` input and output for float32 and float16 (numpy's `<f4`, `<f2`)
+//! little-endian, C-order arrays, with typed errors and atomic writes.
 
 use crate::shape::numel;
-use crate::{Error, Result};
+use crate::{DType, Error, Result};
 use npyz::WriterBuilder;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -22,11 +22,13 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Where the data of a checked float32 `.npy` file lies.
+/// Where the data of a checked `.npy` file lies, and its dtype.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NpyInfo {
     /// The array's shape.
     pub shape: Vec<usize>,
+    /// `F32` (`<f4`) or `F16` (`<f2`).
+    pub dtype: DType,
     /// Byte offset of element 0 in the file.
     pub data_offset: u64,
 }
@@ -46,6 +48,20 @@ impl NpyInfo {
 /// against its size, without reading the data. Any other dtype, Fortran
 /// order, a malformed header or a truncated body is an [`Error::Npy`].
 pub fn open_f32(path: &Path) -> Result<(File, NpyInfo)> {
+    let (file, info) = open(path)?;
+    if info.dtype != DType::F32 {
+        return Err(npy_err(
+            path,
+            format!(
+                "dtype <f2 (float16) is not supported here: this reads float32 little-endian ('<f4'); convert with x.astype('<f4')"
+            ),
+        ));
+    }
+    Ok((file, info))
+}
+
+/// [`open_f32`] for float32 or float16 (`<f4`, `<f2`) files.
+pub fn open(path: &Path) -> Result<(File, NpyInfo)> {
     let mut file = File::open(path).map_err(io_err(path))?;
     let file_len = file.metadata().map_err(io_err(path))?.len();
     // The preamble gives the data offset: magic, version, header length.
@@ -67,18 +83,19 @@ pub fn open_f32(path: &Path) -> Result<(File, NpyInfo)> {
     file.seek(SeekFrom::Start(0)).map_err(io_err(path))?;
     let npy = npyz::NpyFile::new(BufReader::new(&file))
         .map_err(|e| npy_err(path, format!("not a valid .npy file ({e})")))?;
-    match npy.dtype() {
-        npyz::DType::Plain(ts) if ts.to_string() == "<f4" => {}
+    let dtype = match npy.dtype() {
+        npyz::DType::Plain(ts) if ts.to_string() == "<f4" => DType::F32,
+        npyz::DType::Plain(ts) if ts.to_string() == "<f2" => DType::F16,
         other => {
             return Err(npy_err(
                 path,
                 format!(
-                    "dtype {} is not supported: wgact reads float32 little-endian ('<f4'); convert with x.astype('<f4')",
+                    "dtype {} is not supported: wgact reads float32 or float16 little-endian ('<f4', '<f2'); convert with x.astype('<f4')",
                     other.descr()
                 ),
             ));
         }
-    }
+    };
     if npy.order() == npyz::Order::Fortran {
         return Err(npy_err(
             path,
@@ -92,7 +109,7 @@ pub fn open_f32(path: &Path) -> Result<(File, NpyInfo)> {
         .collect::<Result<_, _>>()
         .map_err(|_| npy_err(path, "shape does not fit in memory"))?;
     let n = numel(&shape).map_err(|_| npy_err(path, format!("shape {shape:?} is too large")))?;
-    let need = (n as u64).saturating_mul(4);
+    let need = (n as u64).saturating_mul(dtype.size() as u64);
     if data_offset.saturating_add(need) > file_len {
         return Err(npy_err(
             path,
@@ -103,7 +120,14 @@ pub fn open_f32(path: &Path) -> Result<(File, NpyInfo)> {
     }
     drop(npy);
     file.seek(SeekFrom::Start(0)).map_err(io_err(path))?;
-    Ok((file, NpyInfo { shape, data_offset }))
+    Ok((
+        file,
+        NpyInfo {
+            shape,
+            dtype,
+            data_offset,
+        },
+    ))
 }
 
 fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -117,19 +141,17 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Reads a float32 little-endian C-order `.npy` file: (data, shape), with the
-/// checks of [`open_f32`].
+/// Reads a float32 or float16 little-endian C-order `.npy` file as f32
+/// (float16 widens exactly): (data, shape), with the checks of [`open`].
 pub fn read_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
-    let (mut file, info) = open_f32(path)?;
-    let mut bytes = vec![0u8; info.len() * 4];
+    let (mut file, info) = open(path)?;
+    let mut bytes = vec![0u8; info.len() * info.dtype.size()];
     file.seek(SeekFrom::Start(info.data_offset))
         .map_err(io_err(path))?;
     file.read_exact(&mut bytes)
         .map_err(|e| npy_err(path, format!("truncated or unreadable data ({e})")))?;
-    let data = bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
+    let mut data = vec![0f32; info.len()];
+    crate::dtype::widen(info.dtype, &bytes, &mut data);
     Ok((data, info.shape))
 }
 
@@ -137,6 +159,18 @@ pub fn read_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
 /// temporary file beside `path` that is renamed over `path` only once complete,
 /// so a failure never leaves a partial file at `path`.
 pub fn write_f32_atomic(path: &Path, data: &[f32], shape: &[usize]) -> Result<()> {
+    write_atomic(path, data, shape, DType::F32)
+}
+
+/// [`write_f32_atomic`] as float16 (`<f2`) when `dtype` is `F16`: `data`
+/// rounded to nearest, ties to even. numpy has no bf16: `Bf16` is refused.
+pub fn write_atomic(path: &Path, data: &[f32], shape: &[usize], dtype: DType) -> Result<()> {
+    if dtype == DType::Bf16 {
+        return Err(npy_err(
+            path,
+            "numpy has no bfloat16 dtype: write f32 or f16",
+        ));
+    }
     let n = numel(shape)?;
     if n != data.len() {
         return Err(Error::ShapeMismatch {
@@ -151,13 +185,23 @@ pub fn write_f32_atomic(path: &Path, data: &[f32], shape: &[usize]) -> Result<()
         let mut w = BufWriter::new(file);
         {
             let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-            let mut npy = npyz::WriteOptions::<f32>::new()
-                .default_dtype()
-                .shape(&dims)
-                .writer(&mut w)
-                .begin_nd()?;
-            npy.extend(data.iter().copied())?;
-            npy.finish()?;
+            if dtype == DType::F16 {
+                let mut npy = npyz::WriteOptions::<half::f16>::new()
+                    .default_dtype()
+                    .shape(&dims)
+                    .writer(&mut w)
+                    .begin_nd()?;
+                npy.extend(data.iter().map(|&v| half::f16::from_f32(v)))?;
+                npy.finish()?;
+            } else {
+                let mut npy = npyz::WriteOptions::<f32>::new()
+                    .default_dtype()
+                    .shape(&dims)
+                    .writer(&mut w)
+                    .begin_nd()?;
+                npy.extend(data.iter().copied())?;
+                npy.finish()?;
+            }
         }
         w.flush()?;
         w.get_ref().sync_all()?;

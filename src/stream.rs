@@ -7,10 +7,10 @@
 //! target as it was; the next run on the same target removes the temporary
 //! files of dead runs.
 
-use crate::npy::{NpyInfo, open_f32, remove_stale_temps, temp_path};
+use crate::npy::{NpyInfo, open, open_f32, remove_stale_temps, temp_path};
 use crate::readback::ReadFuture;
 use crate::shape::{numel, split_at_axis};
-use crate::{Activation, Context, Error, Result, Tensor};
+use crate::{Activation, Context, DType, Element, Error, Result, Tensor};
 use npyz::WriterBuilder;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -21,12 +21,17 @@ use std::path::Path;
 pub struct StreamOptions {
     /// Target bytes of input per chunk (rounded to whole rows for softmax).
     pub chunk_bytes: u64,
+    /// The output file's dtype (`F32` or `F16`; `None`: the input's). The
+    /// input chunk goes to the GPU as it is in the file, and the op writes
+    /// the output dtype (each result rounded once).
+    pub dtype: Option<DType>,
 }
 
 impl Default for StreamOptions {
     fn default() -> Self {
         StreamOptions {
             chunk_bytes: 32 << 20,
+            dtype: None,
         }
     }
 }
@@ -40,8 +45,9 @@ struct Slot {
     pending: Option<(ReadFuture, usize, usize)>, // readback, first element, count
 }
 
-/// Applies `act` to the float32 `.npy` file `input`, writing `output`
-/// atomically. `progress(done, total)` is called with element counts.
+/// Applies `act` to the float32 or float16 `.npy` file `input`, writing
+/// `output` atomically (of the input's dtype unless [`StreamOptions::dtype`]
+/// says otherwise). `progress(done, total)` is called with element counts.
 /// Returns the shape.
 pub fn apply_file(
     ctx: &Context,
@@ -52,9 +58,15 @@ pub fn apply_file(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Vec<usize>> {
     act.validate()?;
-    let (file, info) = open_f32(input)?;
-    finish_file(output, |tmp| {
-        run(ctx, act, &file, &info, input, None, tmp, opts, progress)
+    let (file, info) = open(input)?;
+    let out_dtype = opts.dtype.unwrap_or(info.dtype);
+    finish_file(output, |tmp| match out_dtype {
+        DType::F32 => run::<f32>(ctx, act, &file, &info, input, None, tmp, opts, progress),
+        DType::F16 => run::<half::f16>(ctx, act, &file, &info, input, None, tmp, opts, progress),
+        DType::Bf16 => Err(Error::Npy {
+            path: output.to_path_buf(),
+            reason: "numpy has no bfloat16 dtype: write f32 or f16".into(),
+        }),
     })?;
     Ok(info.shape)
 }
@@ -78,7 +90,7 @@ pub fn grad_file(
     check_grad_shapes(act, &info.shape, &dy_info.shape)?;
     let dys = Some((&dy_file, &dy_info, dy));
     finish_file(output, |tmp| {
-        run(ctx, act, &file, &info, x, dys, tmp, opts, progress)
+        run::<f32>(ctx, act, &file, &info, x, dys, tmp, opts, progress)
     })?;
     Ok(info.shape)
 }
@@ -147,7 +159,7 @@ fn chunk_elements(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn run(
+fn run<T: Element + npyz::AutoSerialize>(
     ctx: &Context,
     act: &Activation,
     file: &File,
@@ -171,7 +183,7 @@ fn run(
         None => act.output_shape(&info.shape)?,
     };
     let dims: Vec<u64> = out_shape.iter().map(|&d| d as u64).collect();
-    let mut npy = npyz::WriteOptions::<f32>::new()
+    let mut npy = npyz::WriteOptions::<T>::new()
         .default_dtype()
         .shape(&dims)
         .writer(&mut w)
@@ -182,7 +194,8 @@ fn run(
         // the file, and a concurrent writer is outside what any reader of a
         // file can guard against.
         let map = unsafe { memmap2::Mmap::map(file) }.map_err(io(input))?;
-        let data = &map[info.data_offset as usize..info.data_offset as usize + n * 4];
+        let size = info.dtype.size();
+        let data = &map[info.data_offset as usize..info.data_offset as usize + n * size];
         let dy_map = match dys {
             // SAFETY: as for the input's mapping.
             Some((f, _, path)) => Some(unsafe { memmap2::Mmap::map(f) }.map_err(io(path))?),
@@ -201,12 +214,12 @@ fn run(
         let mut slots = Vec::new();
         for _ in 0..2.min(n.div_ceil(per)) {
             slots.push(Slot {
-                input: ctx.zeros(&[per])?,
+                input: ctx.zeros_as(&[per], info.dtype)?,
                 dy: match dys {
                     Some(_) => Some(ctx.zeros(&[per_y])?),
                     None => None,
                 },
-                output: ctx.zeros(&[per_out])?,
+                output: ctx.zeros_as(&[per_out], T::DTYPE)?,
                 pending: None,
             });
         }
@@ -216,12 +229,19 @@ fn run(
         while start < n {
             let count = per.min(n - start);
             let slot = &mut slots[i % ns];
-            let bytes = &data[start * 4..(start + count) * 4];
-            ctx.queue().write_buffer(slot.input.buffer(), 0, bytes);
-            let at = info.data_offset as usize + start * 4;
-            release(&map, at, at + count * 4);
+            let bytes = &data[start * size..(start + count) * size];
+            if bytes.len() % 4 == 0 {
+                ctx.queue().write_buffer(slot.input.buffer(), 0, bytes);
+            } else {
+                // An odd count of 2-byte elements: writes are whole words.
+                let mut padded = bytes.to_vec();
+                padded.resize(bytes.len().next_multiple_of(4), 0);
+                ctx.queue().write_buffer(slot.input.buffer(), 0, &padded);
+            }
+            let at = info.data_offset as usize + start * size;
+            release(&map, at, at + count * size);
             let (op, shape) = chunk_op(act, info, count)?;
-            let x = ctx.wrap(slot.input.buffer(), 0, &shape)?;
+            let x = ctx.wrap_as(slot.input.buffer(), 0, &shape, info.dtype)?;
             let y_shape = op.output_shape(&shape)?;
             let mut enc = ctx.device().create_command_encoder(&Default::default());
             let (out, _keep) = match (&slot.dy, dy_src) {
@@ -238,7 +258,7 @@ fn run(
                     (dx, keep)
                 }
                 _ => {
-                    let y = ctx.wrap(slot.output.buffer(), 0, &y_shape)?;
+                    let y = ctx.wrap_as(slot.output.buffer(), 0, &y_shape, T::DTYPE)?;
                     ctx.encode(&mut enc, &op, &x, Some(&y))?;
                     (y, None)
                 }
@@ -300,14 +320,17 @@ fn chunk_op(act: &Activation, info: &NpyInfo, count: usize) -> Result<(Activatio
     })
 }
 
-fn finish(
+fn finish<T: Element + npyz::AutoSerialize>(
     fut: ReadFuture,
-    npy: &mut npyz::NpyWriter<f32, &mut BufWriter<File>>,
+    npy: &mut npyz::NpyWriter<T, &mut BufWriter<File>>,
     tmp: &Path,
 ) -> Result<()> {
+    // The output tensor is of dtype T: its values widen to f32 and narrow
+    // back exactly.
     let values = pollster::block_on(fut)?.pop().unwrap_or_default();
-    npy.extend(values).map_err(|source| Error::Io {
-        path: tmp.to_path_buf(),
-        source,
-    })
+    npy.extend(values.into_iter().map(T::from_f32))
+        .map_err(|source| Error::Io {
+            path: tmp.to_path_buf(),
+            source,
+        })
 }

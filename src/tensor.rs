@@ -136,11 +136,13 @@ const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
 impl Context {
     fn check_size(&self, shape: &[usize], dtype: DType) -> Result<usize> {
         let len = numel(shape)?;
-        (len as u64).checked_mul(dtype.size() as u64).ok_or(Error::TooLarge {
-            what: "tensor (bytes)",
-            needed: u64::MAX,
-            limit: u64::MAX,
-        })?;
+        (len as u64)
+            .checked_mul(dtype.size() as u64)
+            .ok_or(Error::TooLarge {
+                what: "tensor (bytes)",
+                needed: u64::MAX,
+                limit: u64::MAX,
+            })?;
         Ok(len)
     }
 
@@ -289,8 +291,20 @@ impl Context {
     pub fn upload_as(&self, data: &[f32], shape: &[usize], dtype: DType) -> Result<Tensor> {
         match dtype {
             DType::F32 => self.upload(data, shape),
-            DType::F16 => self.upload(&data.iter().map(|&v| half::f16::from_f32(v)).collect::<Vec<_>>(), shape),
-            DType::Bf16 => self.upload(&data.iter().map(|&v| half::bf16::from_f32(v)).collect::<Vec<_>>(), shape),
+            DType::F16 => self.upload(
+                &data
+                    .iter()
+                    .map(|&v| half::f16::from_f32(v))
+                    .collect::<Vec<_>>(),
+                shape,
+            ),
+            DType::Bf16 => self.upload(
+                &data
+                    .iter()
+                    .map(|&v| half::bf16::from_f32(v))
+                    .collect::<Vec<_>>(),
+                shape,
+            ),
         }
     }
 

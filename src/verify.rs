@@ -578,7 +578,11 @@ pub fn run_with_in(
                     let data = inputs_for(&act, &sweep);
                     stats.merge(&check(&act, &data, &[data.len()])?);
                 }
-                reports.push(report(info.name.to_string(), bound_of(info.bound.short), stats));
+                reports.push(report(
+                    info.name.to_string(),
+                    bound_of(info.bound.short),
+                    stats,
+                ));
             }
             Kind::Halves => {
                 // [2, n] split on axis 0: a is the first row, b the second.
@@ -587,7 +591,11 @@ pub fn run_with_in(
                 for data in halves_cases(&sweep) {
                     stats.merge(&check(&act, &data, &[2, data.len() / 2])?);
                 }
-                reports.push(report(info.name.to_string(), bound_of(info.bound.short), stats));
+                reports.push(report(
+                    info.name.to_string(),
+                    bound_of(info.bound.short),
+                    stats,
+                ));
             }
             Kind::Axis(_) => {
                 let act = op.default_activation()?;

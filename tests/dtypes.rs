@@ -42,7 +42,12 @@ fn sweep(dtype: DType, ctx: &Context, ops: &[Op]) {
             r.bound,
             r.stats.worst
         );
-        assert_eq!(r.stats.flushed * (dtype == DType::F16) as usize, 0, "{}: f16 subnormal flushed", r.name);
+        assert_eq!(
+            r.stats.flushed * (dtype == DType::F16) as usize,
+            0,
+            "{}: f16 subnormal flushed",
+            r.name
+        );
     }
 }
 
@@ -95,7 +100,9 @@ fn f16_codec_exact_for_every_bit_pattern() {
 #[test]
 fn rounding_to_16_bits_is_to_nearest_even() {
     let mut rng = verify::Rng::new(7);
-    let mut xs: Vec<f32> = (0..200_000).map(|_| f32::from_bits(rng.next_u64() as u32)).collect();
+    let mut xs: Vec<f32> = (0..200_000)
+        .map(|_| f32::from_bits(rng.next_u64() as u32))
+        .collect();
     for b in 0..=u16::MAX {
         for v in [f16::from_bits(b).to_f32(), bf16::from_bits(b).to_f32()] {
             if v.is_finite() {
@@ -113,8 +120,19 @@ fn rounding_to_16_bits_is_to_nearest_even() {
             xs.push(((h.to_f64() + n.to_f64()) / 2.0) as f32);
         }
     }
-    xs.extend([65519.996, 65520.0, 65504.0, 1e-8, 2.9802322e-8, 2.9802326e-8, f32::MAX]);
-    let xs: Vec<f32> = xs.into_iter().filter(|v| v.is_finite() || v.is_nan() || v.is_infinite()).collect();
+    xs.extend([
+        65519.996,
+        65520.0,
+        65504.0,
+        1e-8,
+        2.9802322e-8,
+        2.9802326e-8,
+        f32::MAX,
+    ]);
+    let xs: Vec<f32> = xs
+        .into_iter()
+        .filter(|v| v.is_finite() || v.is_nan() || v.is_infinite())
+        .collect();
     for (name, ctx) in contexts() {
         let x = ctx.upload(&xs, &[xs.len()]).unwrap();
         let h: Vec<f16> = ctx.read_as(&ctx.cast(&x, DType::F16).unwrap()).unwrap();
@@ -150,7 +168,10 @@ fn assert_within(dtype: DType, what: &str, want: &[f32], got: &[f32]) {
     assert_eq!(want.len(), got.len(), "{what}");
     for (i, (w, g)) in want.iter().zip(got).enumerate() {
         let e = dtype.ulp_error(*w, *g);
-        assert!(e <= verify::HALF_BOUND, "{what}: element {i}: {g:e}, want {w:e} ({e} ULP)");
+        assert!(
+            e <= verify::HALF_BOUND,
+            "{what}: element {i}: {g:e}, want {w:e} ({e} ULP)"
+        );
     }
 }
 
@@ -163,15 +184,28 @@ fn odd_lengths_and_the_tail_half_word() {
     for (name, ctx) in contexts() {
         for dtype in [DType::F16, DType::Bf16] {
             for n in [1usize, 2, 3, 5, 6, 7, 9, 13, 1023, 1025] {
-                let data: Vec<f32> = common::random(n, n as u64).iter().map(|&v| dtype.round(v)).collect();
+                let data: Vec<f32> = common::random(n, n as u64)
+                    .iter()
+                    .map(|&v| dtype.round(v))
+                    .collect();
                 let want = reference(&act, &data, &[n], dtype);
                 let x = ctx.upload_as(&data, &[n], dtype).unwrap();
                 let y = ctx.apply(&act, &x).unwrap();
                 assert_eq!(y.dtype(), dtype);
-                assert_within(dtype, &format!("{name} {dtype} n={n}"), &want, &ctx.read(&y).unwrap());
+                assert_within(
+                    dtype,
+                    &format!("{name} {dtype} n={n}"),
+                    &want,
+                    &ctx.read(&y).unwrap(),
+                );
                 let mut x = x;
                 ctx.apply_inplace(&act, &mut x).unwrap();
-                assert_within(dtype, &format!("{name} {dtype} in place n={n}"), &want, &ctx.read(&x).unwrap());
+                assert_within(
+                    dtype,
+                    &format!("{name} {dtype} in place n={n}"),
+                    &want,
+                    &ctx.read(&x).unwrap(),
+                );
             }
             // A caller's buffer: an odd-length tensor, then a sentinel in the
             // other half of its last word.
@@ -202,7 +236,11 @@ fn odd_lengths_and_the_tail_half_word() {
                 DType::F16 => f16::from_bits(0xbeef).to_f32(),
                 _ => bf16::from_bits(0xbeef).to_f32(),
             };
-            assert_eq!(got[7].to_bits(), sentinel.to_bits(), "{name} {dtype}: the next half-word was written");
+            assert_eq!(
+                got[7].to_bits(),
+                sentinel.to_bits(),
+                "{name} {dtype}: the next half-word was written"
+            );
         }
     }
 }
@@ -226,7 +264,10 @@ fn mixed_precision_outputs() {
     for (act, shape) in cases {
         let n: usize = shape.iter().product();
         for dtype in [DType::F16, DType::Bf16] {
-            let data: Vec<f32> = common::random(n, 3).iter().map(|&v| dtype.round(v)).collect();
+            let data: Vec<f32> = common::random(n, 3)
+                .iter()
+                .map(|&v| dtype.round(v))
+                .collect();
             let out_shape = act.output_shape(&shape).unwrap();
             // 16-bit in, f32 out: within the f32 bound of the op.
             let x = ctx.upload_as(&data, &shape, dtype).unwrap();
@@ -235,13 +276,21 @@ fn mixed_precision_outputs() {
             let want = wgact::cpu::apply(&act, &data, &shape).unwrap();
             let bound = verify::bound(&act, shape[shape.len() - 1]);
             for (w, g) in want.iter().zip(ctx.read(&y).unwrap()) {
-                assert!(wgact::ulp::ulp_error(*w, g) <= bound, "{act} {dtype}→f32: {g} vs {w}");
+                assert!(
+                    wgact::ulp::ulp_error(*w, g) <= bound,
+                    "{act} {dtype}→f32: {g} vs {w}"
+                );
             }
             // f32 in, 16-bit out.
             let x = ctx.upload(&data, &shape).unwrap();
             let y = ctx.zeros_as(&out_shape, dtype).unwrap();
             ctx.apply_into(&act, &x, &y).unwrap();
-            assert_within(dtype, &format!("{act} f32→{dtype}"), &reference(&act, &data, &shape, dtype), &ctx.read(&y).unwrap());
+            assert_within(
+                dtype,
+                &format!("{act} f32→{dtype}"),
+                &reference(&act, &data, &shape, dtype),
+                &ctx.read(&y).unwrap(),
+            );
         }
     }
 }
@@ -259,13 +308,21 @@ fn every_path_in_16_bits() {
     for dtype in [DType::F16, DType::Bf16] {
         // Several buffers (8192 bytes hold 2048 f32 elements) and bindings.
         let n = 5001;
-        let data: Vec<f32> = common::random(n, 11).iter().map(|&v| dtype.round(v)).collect();
+        let data: Vec<f32> = common::random(n, 11)
+            .iter()
+            .map(|&v| dtype.round(v))
+            .collect();
         for act in [Activation::Tanh, Activation::Softmax { axis: -1 }] {
             let shape = [n / 3, 3];
             let x = capped.upload_as(&data[..n / 3 * 3], &shape, dtype).unwrap();
             assert!(x.parts().count() > 1);
             let y = capped.apply(&act, &x).unwrap();
-            assert_within(dtype, &format!("capped {act} {dtype}"), &reference(&act, &data[..n / 3 * 3], &shape, dtype), &capped.read(&y).unwrap());
+            assert_within(
+                dtype,
+                &format!("capped {act} {dtype}"),
+                &reference(&act, &data[..n / 3 * 3], &shape, dtype),
+                &capped.read(&y).unwrap(),
+            );
         }
         let ctx = common::ctx();
         let x = ctx.upload_as(&data, &[n], dtype).unwrap();
@@ -276,14 +333,25 @@ fn every_path_in_16_bits() {
         let b = chain.apply(&Activation::Sigmoid, &a).unwrap();
         let got = chain.read(&[&b]).unwrap().pop().unwrap();
         let mid = reference(&relu, &data, &[n], dtype);
-        assert_within(dtype, "chain", &reference(&Activation::Sigmoid, &mid, &[n], dtype), &got);
+        assert_within(
+            dtype,
+            "chain",
+            &reference(&Activation::Sigmoid, &mid, &[n], dtype),
+            &got,
+        );
         // encode into the caller's encoder, read back asynchronously.
         let y = ctx.empty_as(&[n], dtype).unwrap();
         let mut enc = ctx.device().create_command_encoder(&Default::default());
-        ctx.encode(&mut enc, &Activation::Silu { beta: 1.0 }, &x, Some(&y)).unwrap();
+        ctx.encode(&mut enc, &Activation::Silu { beta: 1.0 }, &x, Some(&y))
+            .unwrap();
         ctx.queue().submit([enc.finish()]);
         let got = pollster_block(ctx.read_async(&y)).unwrap();
-        assert_within(dtype, "encode", &reference(&Activation::Silu { beta: 1.0 }, &data, &[n], dtype), &got);
+        assert_within(
+            dtype,
+            "encode",
+            &reference(&Activation::Silu { beta: 1.0 }, &data, &[n], dtype),
+            &got,
+        );
     }
 }
 
@@ -304,17 +372,109 @@ fn pollster_block<F: std::future::Future>(f: F) -> F::Output {
 #[test]
 fn special_values_in_16_bits() {
     for (name, ctx) in contexts() {
-        let x = ctx.upload_as(&[-0.0, 0.0, f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 12.0, 5.9604645e-8, -6.0975552e-5], &[8], DType::F16).unwrap();
-        let e = ctx.read(&ctx.apply(&Activation::Exponential, &x).unwrap()).unwrap();
-        assert_eq!(e[5], f32::INFINITY, "{name}: exp(12) = 162755 overflows f16");
-        assert!(e[2].is_nan() && e[0] == 1.0 && e[4] == 0.0 && e[3] == f32::INFINITY, "{name}: {e:?}");
-        let l = ctx.read(&ctx.apply(&Activation::Linear, &x).unwrap()).unwrap();
-        assert!(l[0] == 0.0 && l[0].is_sign_negative(), "{name}: -0 lost: {l:?}");
+        let x = ctx
+            .upload_as(
+                &[
+                    -0.0,
+                    0.0,
+                    f32::NAN,
+                    f32::INFINITY,
+                    f32::NEG_INFINITY,
+                    12.0,
+                    5.9604645e-8,
+                    -6.0975552e-5,
+                ],
+                &[8],
+                DType::F16,
+            )
+            .unwrap();
+        let e = ctx
+            .read(&ctx.apply(&Activation::Exponential, &x).unwrap())
+            .unwrap();
+        assert_eq!(
+            e[5],
+            f32::INFINITY,
+            "{name}: exp(12) = 162755 overflows f16"
+        );
+        assert!(
+            e[2].is_nan() && e[0] == 1.0 && e[4] == 0.0 && e[3] == f32::INFINITY,
+            "{name}: {e:?}"
+        );
+        let l = ctx
+            .read(&ctx.apply(&Activation::Linear, &x).unwrap())
+            .unwrap();
+        assert!(
+            l[0] == 0.0 && l[0].is_sign_negative(),
+            "{name}: -0 lost: {l:?}"
+        );
         assert_eq!(l[6], 5.9604645e-8, "{name}: least f16 subnormal");
         assert_eq!(l[7], -6.0975552e-5, "{name}: largest f16 subnormal");
         // tanh keeps -0 and subnormals (tanh x = x there).
-        let t = ctx.read(&ctx.apply(&Activation::Tanh, &x).unwrap()).unwrap();
-        assert!(t[0] == 0.0 && t[0].is_sign_negative(), "{name}: tanh(-0): {t:?}");
+        let t = ctx
+            .read(&ctx.apply(&Activation::Tanh, &x).unwrap())
+            .unwrap();
+        assert!(
+            t[0] == 0.0 && t[0].is_sign_negative(),
+            "{name}: tanh(-0): {t:?}"
+        );
         assert_eq!(t[6], 5.9604645e-8, "{name}: tanh of the least subnormal");
+    }
+}
+
+/// The backward on 16-bit tensors (through f32): dx rounded once to the
+/// dtype, within 1 ULP of the reference rounded to it, for an elementwise
+/// op, an axis op and glu, out of place and over dy.
+#[test]
+fn backward_in_16_bits() {
+    let ctx = common::ctx();
+    let cases = [
+        (Activation::Tanh, vec![1001usize]),
+        (Activation::Softmax { axis: -1 }, vec![11, 13]),
+        (Activation::Glu { axis: -1 }, vec![7, 10]),
+    ];
+    for (act, shape) in cases {
+        let n: usize = shape.iter().product();
+        let m: usize = act.output_shape(&shape).unwrap().iter().product();
+        for dtype in [DType::F16, DType::Bf16] {
+            let x: Vec<f32> = common::random(n, 5)
+                .iter()
+                .map(|&v| dtype.round(v))
+                .collect();
+            let dy: Vec<f32> = common::random(m, 6)
+                .iter()
+                .map(|&v| dtype.round(v / 3.0))
+                .collect();
+            let out_shape = act.output_shape(&shape).unwrap();
+            // The reference reads y for ops whose backward does.
+            let v = match act.info().grad_from {
+                wgact::activation::GradFrom::Y => wgact::cpu::apply(&act, &x, &shape).unwrap(),
+                wgact::activation::GradFrom::X => x.clone(),
+            };
+            let want: Vec<f32> = wgact::cpu::backward(&act, &v, &dy, &shape)
+                .unwrap()
+                .into_iter()
+                .map(|v| dtype.round(v))
+                .collect();
+            let xt = ctx.upload_as(&x, &shape, dtype).unwrap();
+            let dyt = ctx.upload_as(&dy, &out_shape, dtype).unwrap();
+            let dx = ctx.backward(&act, &xt, &dyt).unwrap();
+            assert_eq!(dx.dtype(), dtype);
+            assert_within(
+                dtype,
+                &format!("{act}' {dtype}"),
+                &want,
+                &ctx.read(&dx).unwrap(),
+            );
+            if act.is_elementwise() || matches!(act, Activation::Softmax { .. }) {
+                let mut d = ctx.upload_as(&dy, &out_shape, dtype).unwrap();
+                ctx.backward_inplace(&act, &xt, &mut d).unwrap();
+                assert_within(
+                    dtype,
+                    &format!("{act}' {dtype} over dy"),
+                    &want,
+                    &ctx.read(&d).unwrap(),
+                );
+            }
+        }
     }
 }

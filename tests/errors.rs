@@ -285,7 +285,10 @@ fn streaming_through_a_destroyed_device_writes_nothing() {
     let out = dir.join("y.npy");
     let c = wgact::Context::new().unwrap();
     c.device().destroy();
-    let opts = wgact::stream::StreamOptions { chunk_bytes: 4 };
+    let opts = wgact::stream::StreamOptions {
+        chunk_bytes: 4,
+        ..Default::default()
+    };
     let r = wgact::stream::apply_file(&c, &Activation::Tanh, &src, &out, &opts, &mut |_, _| {});
     assert!(matches!(r, Err(Error::DeviceLost(_))), "{r:?}");
     assert!(!out.exists(), "no output file from a lost device");

@@ -18,6 +18,8 @@ pub struct Args {
     dy: Option<PathBuf>,
     output: Option<PathBuf>,
     chunk_bytes: u64,
+    /// `--dtype`: the output file's (default: the input's).
+    dtype: Option<wgact::DType>,
     /// (flag name as in the table, value) for each parameter flag given.
     params: Vec<(&'static str, Value)>,
 }
@@ -103,7 +105,7 @@ fn augment(cmd: Command, grad: bool) -> Command {
                     .help(if grad {
                         "X: the forward input, float32 little-endian C-order .npy, any shape"
                     } else {
-                        "Input: float32 little-endian C-order .npy, any shape"
+                        "Input: float32 or float16 little-endian C-order .npy ('<f4', '<f2'), any shape"
                     }),
             );
         if grad {
@@ -136,6 +138,14 @@ fn augment(cmd: Command, grad: bool) -> Command {
                         "Bytes of input per GPU chunk (files of any size stream through in chunks)",
                     ),
             );
+        if !grad {
+            cmd = cmd.arg(
+                Arg::new("dtype")
+                    .long("dtype")
+                    .value_parser(["f32", "f16"])
+                    .help("Output dtype (default: the input's); the op runs on the input as stored and rounds each result once to it"),
+            );
+        }
         for (name, kind, ops) in param_flags() {
             let id = flag_id(name);
             let help = format!("{}: {name}", ops.join(", "));
@@ -180,6 +190,11 @@ impl FromArgMatches for Args {
             dy: m.try_get_one::<PathBuf>("dy").ok().flatten().cloned(),
             output: m.get_one::<PathBuf>("output").cloned(),
             chunk_bytes: *m.get_one::<u64>("chunk-bytes").unwrap_or(&(32 << 20)),
+            dtype: m
+                .try_get_one::<String>("dtype")
+                .ok()
+                .flatten()
+                .and_then(|s| wgact::DType::parse(s)),
             params,
         })
     }
@@ -304,6 +319,7 @@ pub fn run_grad(GradArgs(a): GradArgs) -> wgact::Result<ExitCode> {
     let ctx = wgact::Context::new()?;
     let opts = StreamOptions {
         chunk_bytes: a.chunk_bytes,
+        ..Default::default()
     };
     let shape = stream::grad_file(&ctx, &act, input, dy, output, &opts, &mut |_, _| {})?;
     eprintln!(
@@ -332,7 +348,7 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
         Err(msg) => return Ok(usage_error(&msg)),
     };
     // Check the file (and the shape the op needs) before touching the GPU.
-    let (_, info) = npy::open_f32(input)?;
+    let (_, info) = npy::open(input)?;
     act.output_shape(&info.shape)?;
     let ctx = wgact::Context::new()?;
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -345,6 +361,7 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
     });
     let opts = StreamOptions {
         chunk_bytes: a.chunk_bytes,
+        dtype: a.dtype,
     };
     let shape = stream::apply_file(&ctx, &act, input, output, &opts, &mut |done, _| {
         if let Some(b) = &bar {

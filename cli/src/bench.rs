@@ -36,6 +36,11 @@ pub struct Args {
     /// Measure the backward kernels (dx from x, or y, and dy) instead
     #[arg(long)]
     grad: bool,
+    /// Tensor dtypes to measure, each in the same run (comma-separated: f32,
+    /// f16, bf16). GB/s counts the dtype's bytes; compare elements per second
+    /// (the ms columns) across dtypes
+    #[arg(long, value_delimiter = ',', value_parser = ["f32", "f16", "bf16"], default_value = "f32")]
+    dtype: Vec<String>,
 }
 
 /// One row of results.
@@ -52,6 +57,8 @@ pub struct Row {
     /// Bytes per element the op moves: 8 forward (x in, y out), 12 backward
     /// (x or y and dy in, dx out).
     pub bytes_per_elem: f64,
+    /// The tensors' dtype (`f32`, `f16`, `bf16`).
+    pub dtype: wgact::DType,
 }
 
 impl Row {
@@ -103,11 +110,12 @@ fn median_of(budget: Duration, mut f: impl FnMut() -> wgact::Result<f64>) -> wga
 /// shape, buffer by buffer (a tensor past max_buffer_size spans several):
 /// device timestamps where the adapter has them, else submit-and-wait.
 fn device_copy(ctx: &Context, x: &wgact::Tensor, budget: Duration) -> wgact::Result<f64> {
-    let y = ctx.zeros(x.shape())?;
+    let y = ctx.zeros_as(x.shape(), x.dtype())?;
+    let size = x.dtype().size() as u64;
     median_of(budget, || {
         let t = ctx.time(|enc| {
             for ((xb, xo, len), (yb, yo, _)) in x.parts().zip(y.parts()) {
-                enc.copy_buffer_to_buffer(xb, xo, yb, yo, 4 * len as u64);
+                enc.copy_buffer_to_buffer(xb, xo, yb, yo, (size * len as u64).next_multiple_of(4));
             }
             Ok(())
         })?;
@@ -178,6 +186,7 @@ fn measure_grad(
         device_copy_s: device_copy_s * 1.5,
         memcpy_s: memcpy_s * 1.5,
         bytes_per_elem: 12.0,
+        dtype: wgact::DType::F32,
     })
 }
 
@@ -185,19 +194,36 @@ fn measure(
     ctx: &Context,
     act: &Activation,
     shape: &[usize],
+    dtype: wgact::DType,
     budget: Duration,
 ) -> wgact::Result<Row> {
     let n: usize = shape.iter().product();
     let mut rng = Rng::new(n as u64);
-    let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
+    let data: Vec<f32> = (0..n).map(|_| dtype.round(rng.normal(3.0))).collect();
     let out_shape = act.output_shape(shape)?;
     let mut out = vec![0.0f32; out_shape.iter().product()];
+    // 16-bit on the CPU: the values widened, the f32 fast path, rounded back.
+    let stored = wgact::dtype::narrow(dtype, &data);
+    let mut wide = data.clone();
     let cpu_s = median(budget, || {
-        cpu::fast::apply_into(act, &data, shape, &mut out)
+        if dtype == wgact::DType::F32 {
+            cpu::fast::apply_into(act, &data, shape, &mut out)
+        } else {
+            for (w, c) in wide.iter_mut().zip(stored.chunks_exact(2)) {
+                let b = u16::from_le_bytes([c[0], c[1]]);
+                *w = match dtype {
+                    wgact::DType::F16 => wgact::half::f16::from_bits(b).to_f32(),
+                    _ => wgact::half::bf16::from_bits(b).to_f32(),
+                };
+            }
+            cpu::fast::apply_into(act, &wide, shape, &mut out)?;
+            std::hint::black_box(wgact::dtype::narrow(dtype, &out));
+            Ok(())
+        }
     })?;
-    let memcpy_s = host_memcpy(&data, budget)?;
-    let x = ctx.upload(&data, shape)?;
-    let y = ctx.zeros(&out_shape)?;
+    let memcpy_s = host_memcpy(&data[..n * dtype.size() / 4], budget)?;
+    let x = ctx.upload_as(&data, shape, dtype)?;
+    let y = ctx.zeros_as(&out_shape, dtype)?;
     // Device timestamps where the adapter has them, else submit-and-wait.
     let gpu_compute_s = median_of(budget, || {
         let t = ctx.time(|enc| ctx.encode(enc, act, &x, Some(&y)))?;
@@ -205,13 +231,16 @@ fn measure(
     })?;
     let device_copy_s = device_copy(ctx, &x, budget)?;
     let gpu_e2e_s = median(budget, || {
-        let t = ctx.upload(&data, shape)?;
+        let t = ctx.upload_as(&data, shape, dtype)?;
         let r = ctx.apply(act, &t)?;
         std::hint::black_box(ctx.read(&r)?);
         Ok(())
     })?;
     Ok(Row {
-        op: act.name().to_string(),
+        op: match dtype {
+            wgact::DType::F32 => act.name().to_string(),
+            d => format!("{}:{d}", act.name()),
+        },
         shape: shape.to_vec(),
         elements: n,
         cpu_s,
@@ -219,13 +248,14 @@ fn measure(
         gpu_e2e_s,
         device_copy_s,
         memcpy_s,
-        bytes_per_elem: 8.0,
+        bytes_per_elem: 2.0 * dtype.size() as f64,
+        dtype,
     })
 }
 
 fn print_header() {
     println!(
-        "{:<8} {:>16} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10} {:>8} {:>8} {:>10} {:>8}",
+        "{:<13} {:>16} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10} {:>8} {:>8} {:>10} {:>8}",
         "op",
         "shape",
         "cpu ms",
@@ -243,7 +273,7 @@ fn print_header() {
 
 fn print_row(r: &Row) {
     println!(
-        "{:<8} {:>16} {:>10.3} {:>10.2} {:>7.0}% {:>8} {:>10.3} {:>10.2} {:>7.0}% {:>8} {:>10.3} {:>8.2}",
+        "{:<13} {:>16} {:>10.3} {:>10.2} {:>7.0}% {:>8} {:>10.3} {:>10.2} {:>7.0}% {:>8} {:>10.3} {:>8.2}",
         r.op,
         format!("{:?}", r.shape),
         r.cpu_s * 1e3,
@@ -289,6 +319,14 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
         Ok(s) => s,
         Err(e) => return bad(e),
     };
+    let dtypes: Vec<wgact::DType> = a
+        .dtype
+        .iter()
+        .filter_map(|d| wgact::DType::parse(d))
+        .collect();
+    if a.grad && dtypes != [wgact::DType::F32] {
+        return bad("--grad measures f32 (16-bit backward goes through f32)".into());
+    }
     let ctx = Context::new()?;
     let budget = Duration::from_millis(a.budget_ms);
     println!("adapter: {}", ctx.describe());
@@ -340,22 +378,26 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
             if let Some(b) = &bar {
                 b.set_message(format!("{} {:?}", act.name(), shape));
             }
-            let r = if a.grad {
-                measure_grad(&ctx, act, &shape, budget)
-            } else {
-                measure(&ctx, act, &shape, budget)
-            };
-            match r {
-                Ok(r) => {
-                    if let Some(b) = &bar {
-                        b.suspend(|| print_row(&r));
-                        b.inc(1);
-                    } else {
-                        print_row(&r);
+            for dtype in &dtypes {
+                let r = if a.grad {
+                    measure_grad(&ctx, act, &shape, budget)
+                } else {
+                    measure(&ctx, act, &shape, *dtype, budget)
+                };
+                match r {
+                    Ok(r) => {
+                        if let Some(b) = &bar {
+                            b.suspend(|| print_row(&r));
+                        } else {
+                            print_row(&r);
+                        }
+                        rows.push(r);
                     }
-                    rows.push(r);
+                    Err(e) => eprintln!("wgact: {} {:?} skipped: {e}", act.name(), shape),
                 }
-                Err(e) => eprintln!("wgact: {} {:?} skipped: {e}", act.name(), shape),
+            }
+            if let Some(b) = &bar {
+                b.inc(1);
             }
         }
     }
@@ -416,8 +458,8 @@ fn to_json(adapter: &str, rows: &[Row]) -> String {
         .iter()
         .map(|r| {
             format!(
-                "    {{\"op\": \"{}\", \"shape\": {:?}, \"elements\": {}, \"cpu_s\": {:e}, \"gpu_compute_s\": {:e}, \"gpu_e2e_s\": {:e}, \"device_copy_s\": {:e}, \"memcpy_s\": {:e}, \"gpu_share_of_copy\": {:.4}, \"cpu_share_of_memcpy\": {:.4}}}",
-                r.op, r.shape, r.elements, r.cpu_s, r.gpu_compute_s, r.gpu_e2e_s, r.device_copy_s, r.memcpy_s,
+                "    {{\"op\": \"{}\", \"dtype\": \"{}\", \"shape\": {:?}, \"elements\": {}, \"cpu_s\": {:e}, \"gpu_compute_s\": {:e}, \"gpu_e2e_s\": {:e}, \"device_copy_s\": {:e}, \"memcpy_s\": {:e}, \"gpu_share_of_copy\": {:.4}, \"cpu_share_of_memcpy\": {:.4}}}",
+                r.op, r.dtype, r.shape, r.elements, r.cpu_s, r.gpu_compute_s, r.gpu_e2e_s, r.device_copy_s, r.memcpy_s,
                 r.device_copy_s / r.gpu_compute_s, r.memcpy_s / r.cpu_s
             )
         })

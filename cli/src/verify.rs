@@ -22,6 +22,14 @@ pub struct Args {
     /// Check the backward (gradient) kernels instead of the forward ones
     #[arg(long)]
     grad: bool,
+    /// Tensors of this dtype: inputs rounded to it, results against the f64
+    /// reference rounded to it, errors in its ULPs (f16, bf16; bound 1).
+    /// `--packed-f16` takes f16 through u32 words where WGSL's f16 exists.
+    #[arg(long, value_parser = ["f32", "f16", "bf16"], default_value = "f32")]
+    dtype: String,
+    /// With --dtype f16: pairs packed in u32 words, not WGSL's f16
+    #[arg(long)]
+    packed_f16: bool,
 }
 
 fn max_text(s: &Stats) -> String {
@@ -56,8 +64,22 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let ctx = wgact::Context::new()?;
+    let dtype = wgact::DType::parse(&a.dtype).unwrap_or_default();
+    let ctx = wgact::Context::with_options(wgact::ContextOptions {
+        packed_f16: a.packed_f16,
+        ..Default::default()
+    })?;
     println!("adapter: {}", ctx.describe());
+    if dtype != wgact::DType::F32 {
+        println!(
+            "dtype: {dtype}{}",
+            match (dtype, ctx.native_f16()) {
+                (wgact::DType::F16, true) => " (WGSL f16)",
+                (wgact::DType::F16, false) => " (packed in u32 words)",
+                _ => " (packed in u32 words)",
+            }
+        );
+    }
     if let Some(name) = &a.exhaustive {
         let op = match op_named(name) {
             Ok(op) => op,
@@ -68,11 +90,14 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
         };
         return exhaustive(&ctx, op);
     }
-    let reports = if a.grad {
+    let reports = if a.grad && dtype != wgact::DType::F32 {
+        eprintln!("wgact: error: --grad checks f32 (16-bit backward goes through f32)");
+        return Ok(ExitCode::from(2));
+    } else if a.grad {
         println!("backward (vector-Jacobian products, random and special dy)");
         verify::run_grad(&ctx, &ops, a.samples, !a.short)?
     } else {
-        verify::run_ops(&ctx, &ops, a.samples, !a.short)?
+        verify::run_ops_in(&ctx, &ops, a.samples, !a.short, dtype)?
     };
     println!(
         "{:<28} {:>10} {:>8} {:>9} {:>8}  worst (input -> reference / gpu)",

@@ -684,3 +684,89 @@ fn grad_reaches_every_op_and_streams() {
     assert!(e.contains("shapes differ"), "{e}");
     assert!(!out.exists());
 }
+
+/// A numpy float16 file through `wgact apply` (tools/f16_fixture.py made the
+/// fixtures): the float16 output matches numpy's rounding of the f64
+/// reference within 1 f16 ULP (special values exactly), and `--dtype f32`
+/// writes float32 within the op's f32 bound.
+#[test]
+fn apply_reads_and_writes_numpy_float16() {
+    let d = tmpdir("f16");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data");
+    let x = data.join("f16_x.npy");
+    let (_, info) = npy::open(&x).unwrap();
+    assert_eq!(info.dtype, wgact::DType::F16);
+    for (op, chunk) in [
+        ("sigmoid", "64"),
+        ("tanh", "33554432"),
+        ("exponential", "6"),
+        ("softmax", "100"),
+    ] {
+        let out = d.join(format!("{op}.npy"));
+        run_ok(&[
+            "apply",
+            op,
+            x.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--chunk-bytes",
+            chunk,
+        ]);
+        let (_, oi) = npy::open(&out).unwrap();
+        assert_eq!(
+            (oi.dtype, &oi.shape[..]),
+            (wgact::DType::F16, &[37, 29][..])
+        );
+        let (got, _) = npy::read_f32(&out).unwrap();
+        let (want, _) = npy::read_f32(&data.join(format!("f16_{op}.npy"))).unwrap();
+        let mut exact = 0;
+        for (i, (w, g)) in want.iter().zip(&got).enumerate() {
+            let e = wgact::DType::F16.ulp_error(*w, *g);
+            assert!(e <= 1, "{op} element {i}: {g:e}, numpy {w:e}");
+            if w.is_nan() || w.is_infinite() || *w == 0.0 {
+                assert!(
+                    e == 0 && (w.is_sign_negative() == g.is_sign_negative() || w.is_nan()),
+                    "{op} element {i}: {g:e}, numpy {w:e}"
+                );
+            }
+            exact += (e == 0) as usize;
+        }
+        eprintln!("{op}: {exact} of {} equal to numpy's float16", got.len());
+    }
+    let out = d.join("softmax32.npy");
+    run_ok(&[
+        "apply",
+        "softmax",
+        x.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--dtype",
+        "f32",
+    ]);
+    let (_, oi) = npy::open(&out).unwrap();
+    assert_eq!(oi.dtype, wgact::DType::F32);
+    let (got, _) = npy::read_f32(&out).unwrap();
+    let (want, _) = npy::read_f32(&data.join("f16_softmax_f32.npy")).unwrap();
+    for (w, g) in want.iter().zip(&got) {
+        assert!(
+            wgact::ulp::ulp_error(*w, *g) <= 4,
+            "softmax --dtype f32: {g:e}, numpy {w:e}"
+        );
+    }
+    // And back: a float32 file written as float16.
+    let out16 = d.join("back.npy");
+    run_ok(&[
+        "apply",
+        "linear",
+        out.to_str().unwrap(),
+        "-o",
+        out16.to_str().unwrap(),
+        "--dtype",
+        "f16",
+    ]);
+    let (back, _) = npy::read_f32(&out16).unwrap();
+    let (want16, _) = npy::read_f32(&data.join("f16_softmax.npy")).unwrap();
+    for (w, b) in want16.iter().zip(&back) {
+        assert!(wgact::DType::F16.ulp_error(*w, *b) <= 1);
+    }
+}

@@ -113,17 +113,21 @@ proptest! {
     fn npy_reader_never_panics_and_reads_what_it_accepts(bytes in npy_file()) {
         let path = dir().join("f.npy");
         std::fs::write(&path, &bytes).unwrap();
-        match npy::open_f32(&path) {
+        match npy::open(&path) {
             Err(e) => prop_assert!(matches!(e, wgact::Error::Npy { .. } | wgact::Error::Io { .. }), "{e:?}"),
             Ok((_, info)) => {
                 let n = info.len();
                 let off = info.data_offset as usize;
-                prop_assert!(off + 4 * n <= bytes.len());
+                let size = info.dtype.size();
+                prop_assert!(off + size * n <= bytes.len());
                 let (data, shape) = npy::read_f32(&path).unwrap();
                 prop_assert_eq!(shape, info.shape);
-                let want: Vec<f32> = bytes[off..off + 4 * n]
-                    .chunks(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                let want: Vec<f32> = bytes[off..off + size * n]
+                    .chunks(size)
+                    .map(|c| match size {
+                        4 => f32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                        _ => wgact::half::f16::from_le_bytes([c[0], c[1]]).to_f32(),
+                    })
                     .collect();
                 prop_assert_eq!(
                     data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),

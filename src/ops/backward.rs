@@ -12,7 +12,7 @@ use super::halves::Window;
 use crate::activation::{GradFrom, Kind};
 use crate::kernels::{HalvesGrad, Kernel, Width};
 use crate::shape::split_at_axis;
-use crate::{Activation, Context, Error, Result, Tensor};
+use crate::{Activation, Context, DType, Error, Result, Tensor};
 
 /// What [`Context::forward_and_save`] keeps for the backward: the
 /// derivative f'(x) for elementwise ops, nothing more for the others.
@@ -80,7 +80,7 @@ impl Context {
     /// ```
     pub fn backward(&self, act: &Activation, x: &Tensor, dy: &Tensor) -> Result<Tensor> {
         act.validate()?;
-        let dx = self.empty(x.shape())?;
+        let dx = self.empty_as(x.shape(), x.dtype())?;
         self.run_backward(act, x, None, dy, Some(&dx))?;
         Ok(dx)
     }
@@ -95,7 +95,7 @@ impl Context {
         dy: &Tensor,
     ) -> Result<Tensor> {
         act.validate()?;
-        let dx = self.empty(x.shape())?;
+        let dx = self.empty_as(x.shape(), x.dtype())?;
         self.run_backward(act, x, Some(y), dy, Some(&dx))?;
         Ok(dx)
     }
@@ -138,7 +138,8 @@ impl Context {
     /// ```
     pub fn forward_and_save(&self, act: &Activation, x: &Tensor) -> Result<(Tensor, Saved)> {
         act.validate()?;
-        if act.kind() != Kind::Elementwise {
+        // 16-bit tensors keep no derivative: their backward goes through f32.
+        if act.kind() != Kind::Elementwise || x.dtype() != DType::F32 {
             let y = self.apply(act, x)?;
             return Ok((y, Saved { derivative: None }));
         }
@@ -181,7 +182,11 @@ impl Context {
         dy: &Tensor,
     ) -> Result<Tensor> {
         act.validate()?;
-        let Some(d) = &saved.derivative else {
+        let Some(d) = saved
+            .derivative
+            .as_ref()
+            .filter(|_| dy.dtype() == DType::F32)
+        else {
             return self.backward_from(act, x, y, dy);
         };
         if dy.shape() != d.shape() {
@@ -270,6 +275,13 @@ impl Context {
                 b: y.shape().to_vec(),
             });
         }
+        let f32s = [Some(x), y, Some(dy), dx]
+            .into_iter()
+            .flatten()
+            .all(|t| t.dtype() == DType::F32);
+        if !f32s {
+            return self.encode_backward_through_f32(encoder, act, x, y, dy, dx);
+        }
         let mut made = None;
         let v = match act.info().grad_from {
             GradFrom::X => x,
@@ -288,6 +300,53 @@ impl Context {
             Kind::Axis(_) => rows(self, encoder, act, axis, v, dy, dx),
             Kind::Halves => halves(self, encoder, act, axis, v, dy, dx.unwrap_or(dy)),
         })??;
+        Ok(made)
+    }
+}
+
+impl Context {
+    /// The backward on 16-bit tensors: each widened to a fresh f32 tensor
+    /// (exact), the f32 kernels, dx rounded once into its dtype.
+    fn encode_backward_through_f32(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        act: &Activation,
+        x: &Tensor,
+        y: Option<&Tensor>,
+        dy: &Tensor,
+        dx: Option<&Tensor>,
+    ) -> Result<Option<Tensor>> {
+        let linear = Activation::Linear;
+        let mut wide = |t: &Tensor| -> Result<Option<Tensor>> {
+            if t.dtype() == DType::F32 {
+                return Ok(None);
+            }
+            let w = self.zeros_as(t.shape(), DType::F32)?;
+            self.encode(enc, &linear, t, Some(&w))?;
+            Ok(Some(w))
+        };
+        let x32 = wide(x)?;
+        let y32 = match y {
+            Some(t) => wide(t)?,
+            None => None,
+        };
+        let dy32 = wide(dy)?;
+        let out = dx.unwrap_or(dy);
+        let dx32 = match out.dtype() {
+            DType::F32 => None,
+            _ => Some(self.zeros_as(out.shape(), DType::F32)?),
+        };
+        let made = self.encode_backward(
+            enc,
+            act,
+            x32.as_ref().unwrap_or(x),
+            y.map(|t| y32.as_ref().unwrap_or(t)),
+            dy32.as_ref().unwrap_or(dy),
+            Some(dx32.as_ref().unwrap_or(out)),
+        )?;
+        if let Some(d) = &dx32 {
+            self.encode(enc, &linear, d, Some(out))?;
+        }
         Ok(made)
     }
 }

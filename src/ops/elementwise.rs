@@ -84,7 +84,12 @@ pub(super) fn pass(
             places
                 .iter()
                 .map(|(b, buf, off, size)| {
-                    (*b, buf, *off, Some((count as u64 * size).next_multiple_of(4)))
+                    (
+                        *b,
+                        buf,
+                        *off,
+                        Some((count as u64 * size).next_multiple_of(4)),
+                    )
                 })
                 .collect::<Vec<_>>()
         };
