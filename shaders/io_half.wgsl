@@ -4,60 +4,54 @@
 // (and f32 -> f16 conversions do not fix their rounding), so neither is
 // used: overflow to ±inf, f16 subnormals, NaN and -0 come out right here.
 
+// Branch-free: every lane of a SIMD batch (CPU adapters run 8 or 16
+// invocations as one) takes the same instructions.
+
 // The f32 value of the f16 in the low 16 bits of `h` (exact, every class).
 fn f16_to_f32(h: u32) -> f32 {
-    let s = (h & 0x8000u) << 16u;
-    let e = (h >> 10u) & 0x1fu;
-    let m = h & 0x3ffu;
-    if (e == 31u) {
-        return bitcast<f32>(s | 0x7f800000u | (m << 13u));
-    }
-    if (e == 0u) {
-        if (m == 0u) {
-            return bitcast<f32>(s);
-        }
-        // A subnormal: shift its leading 1 up to bit 10 (an f32 normal).
-        let sh = countLeadingZeros(m) - 21u;
-        return bitcast<f32>(s | ((113u - sh) << 23u) | (((m << sh) & 0x3ffu) << 13u));
-    }
-    return bitcast<f32>(s | ((e + 112u) << 23u) | (m << 13u));
+    let em = h & 0x7fffu;
+    // Normal: rebias the exponent (15 -> 127).
+    var r = (em << 13u) + 0x38000000u;
+    // Zero and subnormals: em counts 2^-24; 0.5 + em * 2^-24 has em as its
+    // low mantissa bits, and taking 0.5 off is exact.
+    r = select(r, bitcast<u32>(bitcast<f32>(0x3f000000u | em) - 0.5), em < 0x400u);
+    // ±inf and NaN (payload kept).
+    r = select(r, (em << 13u) | 0x7f800000u, em >= 0x7c00u);
+    return bitcast<f32>(r | ((h & 0x8000u) << 16u));
+}
+
+// `x` rounded to f16 (to nearest, ties to even) as the f32 holding it
+// exactly: ±inf from 65520 up (half-way past 65504, whose last bit is odd),
+// multiples of 2^-24 below 2^-14, NaN quiet.
+fn round_f16(x: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    let a = b & 0x7fffffffu;
+    // Normal range: round off 13 mantissa bits.
+    var r = (a + 0xfffu + ((a >> 13u) & 1u)) & 0xffffe000u;
+    // Below 2^-14: adding 0.5 rounds to a multiple of 2^-24 (to nearest
+    // even, one IEEE add); taking 0.5 off again is exact (fenced, or the
+    // compiler folds the pair away).
+    r = select(r, bitcast<u32>(fence(bitcast<f32>(a) + 0.5) - 0.5), a < 0x38800000u);
+    r = select(r, 0x7f800000u, a >= 0x477ff000u);
+    r = select(r, a | 0x00400000u, a > 0x7f800000u);
+    return bitcast<f32>(r | (b & 0x80000000u));
 }
 
 // The f16 bits (low 16 bits) of `x` rounded to nearest, ties to even.
 fn f32_to_f16(x: f32) -> u32 {
     let b = bitcast<u32>(x);
-    let s = (b >> 16u) & 0x8000u;
     let a = b & 0x7fffffffu;
-    if (a > 0x7f800000u) {
-        // NaN: quiet, keeping the top of the payload.
-        return s | 0x7e00u | ((a >> 13u) & 0x3ffu);
-    }
-    if (a >= 0x477ff000u) {
-        // From 65520 (half-way past 65504, odd) up: ±inf.
-        return s | 0x7c00u;
-    }
-    if (a >= 0x38800000u) {
-        // Normal: rebias the exponent, round off 13 mantissa bits.
-        let r = a - 0x38000000u;
-        return s | ((r + 0xfffu + ((r >> 13u) & 1u)) >> 13u);
-    }
-    if (a <= 0x33000000u) {
-        // At most 2^-25 (half the least subnormal; the tie goes to 0).
-        return s;
-    }
-    // Subnormal: multiples of 2^-24.
-    let e = a >> 23u;
-    let m = (a & 0x7fffffu) | 0x800000u;
-    let sh = 126u - e;
-    let q = m >> sh;
-    let rem = m & ((1u << sh) - 1u);
-    let half = 1u << (sh - 1u);
-    return s | (q + select(0u, 1u, rem > half || (rem == half && (q & 1u) == 1u)));
-}
-
-// `x` rounded to f16 as the f32 holding it exactly (±inf past the range).
-fn round_f16(x: f32) -> f32 {
-    return f16_to_f32(f32_to_f16(x));
+    // Normal: rebias (127 -> 15) and round off 13 mantissa bits; a carry
+    // into the exponent is the right result.
+    var h = (a - 0x38000000u + 0xfffu + ((a >> 13u) & 1u)) >> 13u;
+    // Below 2^-14: the count of 2^-24, to nearest even (up to 0x400, the
+    // least normal): adding 0.5 rounds to a multiple of 2^-24, which the
+    // low mantissa bits of the sum then count.
+    h = select(h, bitcast<u32>(bitcast<f32>(a) + 0.5) - 0x3f000000u, a < 0x38800000u);
+    h = select(h, 0x7c00u, a >= 0x477ff000u);
+    // NaN: quiet, the top of the payload kept.
+    h = select(h, 0x7e00u | ((a >> 13u) & 0x3ffu), a > 0x7f800000u);
+    return h | ((b >> 16u) & 0x8000u);
 }
 
 // The f32 value of the bf16 in the low 16 bits of `h` (exact).
@@ -85,4 +79,8 @@ fn unpack2_bf16(w: u32) -> vec2<f32> {
 }
 fn pack2_bf16(v: vec2<f32>) -> u32 {
     return f32_to_bf16(v.x) | (f32_to_bf16(v.y) << 16u);
+}
+
+fn round_f16_4(v: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(round_f16(v.x), round_f16(v.y), round_f16(v.z), round_f16(v.w));
 }

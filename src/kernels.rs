@@ -24,6 +24,10 @@ pub enum Width {
     Scalar,
     /// `vec4` loads and stores.
     Vec4,
+    /// Eight elements per invocation, for 16-bit storage: one 16-byte load
+    /// of packed words (or two `vec4<f16>`), as wide as f32's `vec4`, so
+    /// half the invocations move the same elements.
+    Vec8,
 }
 
 /// How a kernel holds one tensor's elements in storage.
@@ -57,12 +61,53 @@ impl Store {
         self != Store::F32
     }
 
-    /// The WGSL element type of its array, per 4 elements and per 2.
-    fn arrays(self) -> (&'static str, &'static str) {
+    /// The WGSL element type of its array for `width`.
+    fn array(self, width: Width) -> &'static str {
+        match (self, width) {
+            (Store::F32, Width::Vec4 | Width::Vec8) => "vec4<f32>",
+            (Store::F32, Width::Scalar) => "f32",
+            (Store::F16, Width::Vec4 | Width::Vec8) => "vec4<f16>",
+            (Store::F16, Width::Scalar) => "vec2<f16>",
+            (Store::F16Packed | Store::Bf16, Width::Vec4) => "vec2<u32>",
+            (Store::F16Packed | Store::Bf16, Width::Vec8) => "vec4<u32>",
+            (Store::F16Packed | Store::Bf16, Width::Scalar) => "u32",
+        }
+    }
+
+    /// WGSL reading elements `8i .. 8i + 8` (`A` an array of
+    /// [`Store::array`] for `Vec8`) into `o` (a `Wide`).
+    fn load8(self, a: &str) -> String {
         match self {
-            Store::F32 => ("vec4<f32>", "f32"),
-            Store::F16 => ("vec4<f16>", "vec2<f16>"),
-            Store::F16Packed | Store::Bf16 => ("vec2<u32>", "u32"),
+            Store::F32 => format!("return Wide({a}[2u * i], {a}[2u * i + 1u]);"),
+            Store::F16 => {
+                format!("return Wide(vec4<f32>({a}[2u * i]), vec4<f32>({a}[2u * i + 1u]));")
+            }
+            Store::F16Packed | Store::Bf16 => {
+                let f = if self == Store::Bf16 {
+                    "unpack2_bf16"
+                } else {
+                    "unpack2_f16"
+                };
+                format!(
+                    "let w = {a}[i];\n    return Wide(vec4<f32>({f}(w.x), {f}(w.y)), vec4<f32>({f}(w.z), {f}(w.w)));"
+                )
+            }
+        }
+    }
+
+    /// WGSL writing `v` (a `Wide`) as elements `8i .. 8i + 8`, rounded once.
+    fn store8(self) -> &'static str {
+        match self {
+            Store::F32 => "dst[2u * i] = v.a;\n    dst[2u * i + 1u] = v.b;",
+            Store::F16 => {
+                "dst[2u * i] = vec4<f16>(round_f16_4(v.a));\n    dst[2u * i + 1u] = vec4<f16>(round_f16_4(v.b));"
+            }
+            Store::F16Packed => {
+                "dst[i] = vec4<u32>(pack2_f16(v.a.xy), pack2_f16(v.a.zw), pack2_f16(v.b.xy), pack2_f16(v.b.zw));"
+            }
+            Store::Bf16 => {
+                "dst[i] = vec4<u32>(pack2_bf16(v.a.xy), pack2_bf16(v.a.zw), pack2_bf16(v.b.xy), pack2_bf16(v.b.zw));"
+            }
         }
     }
 
@@ -80,9 +125,7 @@ impl Store {
     fn store4(self) -> &'static str {
         match self {
             Store::F32 => "dst[i] = v;",
-            Store::F16 => {
-                "dst[i] = vec4<f16>(vec4<f32>(round_f16(v.x), round_f16(v.y), round_f16(v.z), round_f16(v.w)));"
-            }
+            Store::F16 => "dst[i] = vec4<f16>(round_f16_4(v));",
             Store::F16Packed => "dst[i] = vec2<u32>(pack2_f16(v.xy), pack2_f16(v.zw));",
             Store::Bf16 => "dst[i] = vec2<u32>(pack2_bf16(v.xy), pack2_bf16(v.zw));",
         }
@@ -167,10 +210,7 @@ impl Io {
         if self.src.is_16_bit() || self.dst.is_16_bit() {
             s.push_str(shader!("io_half.wgsl"));
         }
-        let pick = |st: Store| match width {
-            Width::Vec4 => st.arrays().0,
-            Width::Scalar => st.arrays().1,
-        };
+        let pick = |st: Store| st.array(width);
         s.push_str(&format!(
             "\n@group(0) @binding(0) var<storage, read> src: array<{}>;\n\
              @group(0) @binding(1) var<storage, read_write> dst: array<{}>;\n",
@@ -185,6 +225,15 @@ impl Io {
                 self.src.load4("src"),
                 self.dst.load4("dst"),
                 self.dst.store4()
+            )),
+            Width::Vec8 => s.push_str(&format!(
+                "struct Wide {{\n    a: vec4<f32>,\n    b: vec4<f32>,\n}}\n\
+                 fn src8(i: u32) -> Wide {{\n    {}\n}}\n\
+                 fn dst8(i: u32) -> Wide {{\n    {}\n}}\n\
+                 fn put8(i: u32, v: Wide) {{\n    {}\n}}\n",
+                self.src.load8("src"),
+                self.dst.load8("dst"),
+                self.dst.store8()
             )),
             Width::Scalar => s.push_str(&format!(
                 "fn src2(w: u32, both: bool) -> vec2<f32> {{\n    {}\n}}\n\
@@ -378,10 +427,13 @@ impl Kernel {
         for &op in Op::ALL {
             match op.info().kind {
                 Kind::Elementwise => {
-                    for width in [Width::Scalar, Width::Vec4] {
+                    for width in [Width::Scalar, Width::Vec4, Width::Vec8] {
                         for io in Io::all() {
                             for inplace in [false, true] {
-                                if !inplace || io.src == io.dst {
+                                // Vec8 for 16-bit storage, Vec4 for f32.
+                                let fits =
+                                    (width == Width::Vec8) != io.is_f32() || width == Width::Scalar;
+                                if fits && (!inplace || io.src == io.dst) {
                                     v.push(Kernel::Map {
                                         op,
                                         width,
@@ -489,6 +541,12 @@ impl Kernel {
                 io,
                 ..
             } => elementwise_module_io(op, &io.wgsl(Width::Vec4), shader!("elementwise4.wgsl")),
+            Kernel::Map {
+                op,
+                width: Width::Vec8,
+                io,
+                ..
+            } => elementwise_module_io(op, &io.wgsl(Width::Vec8), shader!("elementwise8.wgsl")),
             Kernel::Stats { op, .. } => axis_module(op, shader!("softmax_stats.wgsl")),
             Kernel::Norm { op, .. } => axis_module(op, shader!("softmax_norm.wgsl")),
             Kernel::Simplex { op, .. } => axis_module(op, shader!("simplex.wgsl")),
@@ -503,9 +561,11 @@ impl Kernel {
                 width: Width::Scalar,
                 ..
             } => grad_module(op, shader!("grad_elementwise.wgsl")),
+            // Backward tensors are f32 (16-bit ones go through f32), so
+            // Vec8 is never asked for; it names the same kernel.
             Kernel::GradMap {
                 op,
-                width: Width::Vec4,
+                width: Width::Vec4 | Width::Vec8,
                 ..
             } => grad_module(op, shader!("grad_elementwise4.wgsl")),
             Kernel::GradRows { op, inplace: false } => grad_module(op, shader!("grad_rows.wgsl")),

@@ -41,6 +41,10 @@ pub struct Args {
     /// (the ms columns) across dtypes
     #[arg(long, value_delimiter = ',', value_parser = ["f32", "f16", "bf16"], default_value = "f32")]
     dtype: Vec<String>,
+    /// f16 storage: WGSL's f16 (native, where the adapter has shader-f16),
+    /// pairs packed in u32 words, or auto (native except on CPU adapters)
+    #[arg(long = "f16", value_parser = ["auto", "native", "packed"], default_value = "auto")]
+    f16_path: String,
 }
 
 /// One row of results.
@@ -327,9 +331,26 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
     if a.grad && dtypes != [wgact::DType::F32] {
         return bad("--grad measures f32 (16-bit backward goes through f32)".into());
     }
-    let ctx = Context::new()?;
+    let ctx = Context::with_options(wgact::ContextOptions {
+        packed_f16: match a.f16_path.as_str() {
+            "native" => Some(false),
+            "packed" => Some(true),
+            _ => None,
+        },
+        ..Default::default()
+    })?;
     let budget = Duration::from_millis(a.budget_ms);
     println!("adapter: {}", ctx.describe());
+    if a.dtype.iter().any(|d| d == "f16") {
+        println!(
+            "f16: {}",
+            if ctx.native_f16() {
+                "WGSL f16 (shader-f16)"
+            } else {
+                "pairs packed in u32 words"
+            }
+        );
+    }
     println!(
         "host: {} threads; GB/s counts 4 bytes read + 4 written per element (backward: 8 read + 4 written);",
         std::thread::available_parallelism()

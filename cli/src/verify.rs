@@ -24,12 +24,12 @@ pub struct Args {
     grad: bool,
     /// Tensors of this dtype: inputs rounded to it, results against the f64
     /// reference rounded to it, errors in its ULPs (f16, bf16; bound 1).
-    /// `--packed-f16` takes f16 through u32 words where WGSL's f16 exists.
     #[arg(long, value_parser = ["f32", "f16", "bf16"], default_value = "f32")]
     dtype: String,
-    /// With --dtype f16: pairs packed in u32 words, not WGSL's f16
-    #[arg(long)]
-    packed_f16: bool,
+    /// f16 storage: WGSL's f16 (native, where the adapter has shader-f16),
+    /// pairs packed in u32 words, or auto (native except on CPU adapters)
+    #[arg(long = "f16", value_parser = ["auto", "native", "packed"], default_value = "auto")]
+    f16_path: String,
 }
 
 fn max_text(s: &Stats) -> String {
@@ -66,7 +66,11 @@ pub fn run(a: Args) -> wgact::Result<ExitCode> {
     };
     let dtype = wgact::DType::parse(&a.dtype).unwrap_or_default();
     let ctx = wgact::Context::with_options(wgact::ContextOptions {
-        packed_f16: a.packed_f16,
+        packed_f16: match a.f16_path.as_str() {
+            "native" => Some(false),
+            "packed" => Some(true),
+            _ => None,
+        },
         ..Default::default()
     })?;
     println!("adapter: {}", ctx.describe());

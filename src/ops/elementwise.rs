@@ -94,21 +94,28 @@ pub(super) fn pass(
                 .collect::<Vec<_>>()
         };
         let aligned = places.iter().all(|(_, _, off, _)| off % 16 == 0);
-        let n4 = match kernel(Width::Vec4) {
-            Some(k) if aligned && n >= 4 => {
-                let n4 = n / 4;
+        // Groups of 4 f32 elements, or of 8 when any side is 16-bit.
+        let (width, per) = if wide {
+            (Width::Vec4, 4)
+        } else {
+            (Width::Vec8, 8)
+        };
+        // Elements the wide kernel covers, in groups of 4.
+        let n4 = match kernel(width) {
+            Some(k) if aligned && n >= per => {
+                let groups_n = n / per;
                 let p = ElemParams {
-                    len: n4 as u32,
+                    len: groups_n as u32,
                     first: 0,
                     ..base
                 };
-                ctx.dispatch(enc, k, &p, &bind(n4 * 4), groups(n4))?;
-                n4
+                ctx.dispatch(enc, k, &p, &bind(groups_n * per), groups(groups_n))?;
+                groups_n * per / 4
             }
             _ => 0,
         };
         if n > n4 * 4 {
-            // The last 1-3 elements (or all, unaligned) through the scalar
+            // The last 1-7 elements (or all, unaligned) through the scalar
             // kernel over the same bindings.
             let p = ElemParams {
                 len: n as u32,
