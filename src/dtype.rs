@@ -152,9 +152,15 @@ impl Element for bf16 {
     }
 }
 
-/// Values of `dtype` stored little-endian in `bytes`, widened to f32.
-pub(crate) fn widen(dtype: DType, bytes: &[u8], out: &mut [f32]) {
-    match dtype {
+/// Elements per rayon task when converting on the host.
+const HOST_CHUNK: usize = 1 << 16;
+
+/// Values of `dtype` stored little-endian in `bytes`, widened to f32 (on all
+/// cores for large arrays).
+pub fn widen(dtype: DType, bytes: &[u8], out: &mut [f32]) {
+    use rayon::prelude::*;
+    let size = dtype.size();
+    let one = |bytes: &[u8], out: &mut [f32]| match dtype {
         DType::F32 => out.copy_from_slice(bytemuck::cast_slice(&bytes[..out.len() * 4])),
         DType::F16 | DType::Bf16 => {
             for (o, c) in out.iter_mut().zip(bytes.chunks_exact(2)) {
@@ -165,22 +171,46 @@ pub(crate) fn widen(dtype: DType, bytes: &[u8], out: &mut [f32]) {
                 };
             }
         }
+    };
+    if dtype == DType::F32 && bytes.as_ptr().align_offset(4) != 0 {
+        // Unaligned f32 bytes: element by element.
+        for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+            *o = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        }
+        return;
     }
+    if out.len() <= HOST_CHUNK {
+        return one(bytes, out);
+    }
+    out.par_chunks_mut(HOST_CHUNK)
+        .zip(bytes.par_chunks(HOST_CHUNK * size))
+        .for_each(|(o, b)| one(b, o));
 }
 
-/// `values` rounded to `dtype`, as little-endian bytes.
+/// `values` rounded to `dtype` (to nearest, ties to even), as little-endian
+/// bytes (on all cores for large arrays).
 pub fn narrow(dtype: DType, values: &[f32]) -> Vec<u8> {
-    match dtype {
-        DType::F32 => bytemuck::cast_slice(values).to_vec(),
-        DType::F16 => values
-            .iter()
-            .flat_map(|&v| f16::from_f32(v).to_bits().to_le_bytes())
-            .collect(),
-        DType::Bf16 => values
-            .iter()
-            .flat_map(|&v| bf16::from_f32(v).to_bits().to_le_bytes())
-            .collect(),
+    use rayon::prelude::*;
+    let size = dtype.size();
+    let mut out = vec![0u8; values.len() * size];
+    let one = |v: &[f32], o: &mut [u8]| {
+        for (x, c) in v.iter().zip(o.chunks_exact_mut(size)) {
+            match dtype {
+                DType::F32 => c.copy_from_slice(&x.to_le_bytes()),
+                DType::F16 => c.copy_from_slice(&f16::from_f32(*x).to_bits().to_le_bytes()),
+                DType::Bf16 => c.copy_from_slice(&bf16::from_f32(*x).to_bits().to_le_bytes()),
+            }
+        }
+    };
+    if values.len() <= HOST_CHUNK {
+        one(values, &mut out);
+    } else {
+        values
+            .par_chunks(HOST_CHUNK)
+            .zip(out.par_chunks_mut(HOST_CHUNK * size))
+            .for_each(|(v, o)| one(v, o));
     }
+    out
 }
 
 #[cfg(test)]

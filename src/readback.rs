@@ -114,19 +114,33 @@ impl Context {
                 got: t.dtype(),
             });
         }
-        // Widening to f32 and rounding back is exact (NaN stays NaN).
-        Ok(self.read(t)?.into_iter().map(T::from_f32).collect())
+        Ok(self
+            .read_staged(&[t], |f| {
+                pollster::block_on(TypedRead::<T>(f, std::marker::PhantomData))
+            })?
+            .pop()
+            .unwrap_or_default())
     }
 
     /// Reads several tensors back with one submission and one mapping.
     pub fn read_many(&self, ts: &[&Tensor]) -> Result<Vec<Vec<f32>>> {
+        self.read_staged(ts, |f| pollster::block_on(f))
+    }
+
+    /// `wait` on the readback of `ts` through the context's reused staging
+    /// buffer (kept locked until the future is done with it).
+    fn read_staged<T>(
+        &self,
+        ts: &[&Tensor],
+        wait: impl FnOnce(ReadFuture) -> Result<T>,
+    ) -> Result<T> {
         let mut guard = self.staging.lock().unwrap_or_else(|p| p.into_inner());
         let mut enc = self.device.create_command_encoder(&Default::default());
         let rb = self.record_readback(&mut enc, ts, guard.clone())?;
         if let [one] = rb.stagings.as_slice() {
             *guard = Some(one.clone());
         }
-        pollster::block_on(ReadFuture::new(self, enc, rb)?)
+        wait(ReadFuture::new(self, enc, rb)?)
     }
 
     /// [`Context::read`] as a future, for any executor: nothing blocks until
@@ -231,7 +245,14 @@ impl ReadFuture {
         }
     }
 
-    fn try_finish(&mut self) -> Option<Result<Vec<Vec<f32>>>> {
+    /// The result once every map has resolved: one `T` per tensor,
+    /// `init(len, dtype)`, each of its copies passed to `fill` with its
+    /// bytes as stored.
+    fn try_finish<T>(
+        &mut self,
+        init: &impl Fn(usize, DType) -> T,
+        fill: &impl Fn(&mut T, &Copy, DType, &[u8]),
+    ) -> Option<Result<Vec<T>>> {
         if let Some(e) = self.error.take() {
             return Some(Err(e));
         }
@@ -248,7 +269,12 @@ impl ReadFuture {
             }
         }
         let rb = self.readback.take()?;
-        let mut out: Vec<Vec<f32>> = rb.lens.iter().map(|&n| vec![0.0; n]).collect();
+        let mut out: Vec<T> = rb
+            .lens
+            .iter()
+            .zip(&rb.dtypes)
+            .map(|(&n, &d)| init(n, d))
+            .collect();
         let mut result = Ok(());
         for (si, staging) in rb.stagings.iter().enumerate() {
             match staging.slice(..).get_mapped_range() {
@@ -256,11 +282,7 @@ impl ReadFuture {
                     for c in rb.copies.iter().filter(|c| c.staging == si) {
                         let dtype = rb.dtypes[c.tensor];
                         let bytes = &view[c.at as usize..c.at as usize + c.len * dtype.size()];
-                        crate::dtype::widen(
-                            dtype,
-                            bytes,
-                            &mut out[c.tensor][c.start..c.start + c.len],
-                        );
+                        fill(&mut out[c.tensor], c, dtype, bytes);
                     }
                 }
                 Err(e) => result = Err(Error::Readback(e.to_string())),
@@ -269,12 +291,14 @@ impl ReadFuture {
         }
         Some(result.map(|()| out))
     }
-}
 
-impl Future for ReadFuture {
-    type Output = Result<Vec<Vec<f32>>>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        if let Some(r) = self.try_finish() {
+    fn poll_with<T>(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        init: impl Fn(usize, DType) -> T,
+        fill: impl Fn(&mut T, &Copy, DType, &[u8]),
+    ) -> Poll<Result<Vec<T>>> {
+        if let Some(r) = self.try_finish(&init, &fill) {
             return Poll::Ready(r.map_err(|e| self.lost.explain(&self.device, e)));
         }
         if let Err(e) = self.lost.check() {
@@ -284,12 +308,48 @@ impl Future for ReadFuture {
         if let Err(e) = poll_slice(&self.device, self.index.clone(), 1) {
             return Poll::Ready(Err(self.lost.explain(&self.device, e)));
         }
-        if let Some(r) = self.try_finish() {
+        if let Some(r) = self.try_finish(&init, &fill) {
             return Poll::Ready(r.map_err(|e| self.lost.explain(&self.device, e)));
         }
         // wgpu only runs map callbacks inside poll(): ask to be polled again.
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+impl Future for ReadFuture {
+    type Output = Result<Vec<Vec<f32>>>;
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        // Straight from the mapped staging memory into f32 (widened).
+        self.poll_with(
+            cx,
+            |n, _| vec![0f32; n],
+            |out, c, dtype, bytes| {
+                crate::dtype::widen(dtype, bytes, &mut out[c.start..c.start + c.len])
+            },
+        )
+    }
+}
+
+/// A [`ReadFuture`] that yields each tensor's elements as stored, as `T`
+/// (of the tensors' dtype: checked by the caller), straight from the mapped
+/// staging memory.
+pub(crate) struct TypedRead<T>(
+    pub(crate) ReadFuture,
+    pub(crate) std::marker::PhantomData<fn() -> T>,
+);
+
+impl<T: Element> Future for TypedRead<T> {
+    type Output = Result<Vec<Vec<T>>>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll_with(
+            cx,
+            |n, _| vec![T::zeroed(); n],
+            // Copies sit at 8-byte offsets of mapped memory (8-aligned).
+            |out, c, _, bytes| {
+                out[c.start..c.start + c.len].copy_from_slice(bytemuck::cast_slice(bytes))
+            },
+        )
     }
 }
 

@@ -477,3 +477,44 @@ fn backward_in_16_bits() {
         }
     }
 }
+
+/// Softmax rows in 16 bits sum to 1 within what rounding each element once
+/// allows (accumulation is f32): every element within 1 ULP of the
+/// correctly rounded value, so |Σ y - 1| <= 1.5 ULP(1) / 2 times Σ 2p for the
+/// normal results, plus 1.5 × 2^-24 for each f16 subnormal one. Prints the
+/// largest error measured.
+#[test]
+fn softmax_rows_in_16_bits_sum_to_one() {
+    for (name, ctx) in contexts() {
+        for dtype in [DType::F16, DType::Bf16] {
+            let eps = match dtype {
+                DType::F16 => 2f64.powi(-10),
+                _ => 2f64.powi(-7),
+            };
+            let mut worst = 0f64;
+            for len in [64usize, 1024, 100_000] {
+                let rows = (1 << 18) / len;
+                let data: Vec<f32> = common::random(rows * len, len as u64)
+                    .iter()
+                    .map(|&v| dtype.round(v))
+                    .collect();
+                let x = ctx.upload_as(&data, &[rows, len], dtype).unwrap();
+                let y = ctx.read(&ctx.softmax(&x, -1).unwrap()).unwrap();
+                for r in y.chunks(len) {
+                    let sum: f64 = r.iter().map(|&v| v as f64).sum();
+                    let tiny = r.iter().filter(|v| v.abs() < 6.1035156e-5).count() as f64;
+                    let bound = 1.5 * eps + 1.5 * 2f64.powi(-24) * tiny;
+                    assert!(
+                        (sum - 1.0).abs() <= bound,
+                        "{name} {dtype} rows of {len}: sum {sum}"
+                    );
+                    worst = worst.max((sum - 1.0).abs());
+                }
+            }
+            eprintln!(
+                "{name} {dtype}: largest |row sum - 1| = {worst:.3e} ({:.2} ULP(1))",
+                worst / eps
+            );
+        }
+    }
+}

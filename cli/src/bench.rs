@@ -194,6 +194,23 @@ fn measure_grad(
     })
 }
 
+/// Median seconds of upload, op and readback of `data` (host values of the
+/// tensor's dtype).
+fn e2e<T: wgact::Element>(
+    ctx: &Context,
+    act: &Activation,
+    data: &[T],
+    shape: &[usize],
+    budget: Duration,
+) -> wgact::Result<f64> {
+    median(budget, || {
+        let t = ctx.upload(data, shape)?;
+        let r = ctx.apply(act, &t)?;
+        std::hint::black_box(ctx.read_as::<T>(&r)?);
+        Ok(())
+    })
+}
+
 fn measure(
     ctx: &Context,
     act: &Activation,
@@ -213,13 +230,7 @@ fn measure(
         if dtype == wgact::DType::F32 {
             cpu::fast::apply_into(act, &data, shape, &mut out)
         } else {
-            for (w, c) in wide.iter_mut().zip(stored.chunks_exact(2)) {
-                let b = u16::from_le_bytes([c[0], c[1]]);
-                *w = match dtype {
-                    wgact::DType::F16 => wgact::half::f16::from_bits(b).to_f32(),
-                    _ => wgact::half::bf16::from_bits(b).to_f32(),
-                };
-            }
+            wgact::dtype::widen(dtype, &stored, &mut wide);
             cpu::fast::apply_into(act, &wide, shape, &mut out)?;
             std::hint::black_box(wgact::dtype::narrow(dtype, &out));
             Ok(())
@@ -234,12 +245,25 @@ fn measure(
         Ok(t.best().as_secs_f64())
     })?;
     let device_copy_s = device_copy(ctx, &x, budget)?;
-    let gpu_e2e_s = median(budget, || {
-        let t = ctx.upload_as(&data, shape, dtype)?;
-        let r = ctx.apply(act, &t)?;
-        std::hint::black_box(ctx.read(&r)?);
-        Ok(())
-    })?;
+    // End to end from and to host arrays of the dtype (16-bit users hold
+    // 16-bit data: no conversion on the host).
+    let gpu_e2e_s = match dtype {
+        wgact::DType::F32 => e2e(ctx, act, &data, shape, budget)?,
+        wgact::DType::F16 => {
+            let h: Vec<wgact::half::f16> = data
+                .iter()
+                .map(|&v| wgact::half::f16::from_f32(v))
+                .collect();
+            e2e(ctx, act, &h, shape, budget)?
+        }
+        wgact::DType::Bf16 => {
+            let h: Vec<wgact::half::bf16> = data
+                .iter()
+                .map(|&v| wgact::half::bf16::from_f32(v))
+                .collect();
+            e2e(ctx, act, &h, shape, budget)?
+        }
+    };
     Ok(Row {
         op: match dtype {
             wgact::DType::F32 => act.name().to_string(),
