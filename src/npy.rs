@@ -52,9 +52,7 @@ pub fn open_f32(path: &Path) -> Result<(File, NpyInfo)> {
     if info.dtype != DType::F32 {
         return Err(npy_err(
             path,
-            format!(
-                "dtype <f2 (float16) is not supported here: this reads float32 little-endian ('<f4'); convert with x.astype('<f4')"
-            ),
+            "dtype <f2 (float16) is not supported here: this reads float32 little-endian ('<f4'); convert with x.astype('<f4')",
         ));
     }
     Ok((file, info))

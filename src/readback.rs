@@ -124,7 +124,7 @@ impl Context {
 
     /// Reads several tensors back with one submission and one mapping.
     pub fn read_many(&self, ts: &[&Tensor]) -> Result<Vec<Vec<f32>>> {
-        self.read_staged(ts, |f| pollster::block_on(f))
+        self.read_staged(ts, pollster::block_on)
     }
 
     /// `wait` on the readback of `ts` through the context's reused staging

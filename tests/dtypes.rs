@@ -381,7 +381,7 @@ fn special_values_in_16_bits() {
                     f32::NEG_INFINITY,
                     12.0,
                     5.9604645e-8,
-                    -6.0975552e-5,
+                    -6.097_555e-5,
                 ],
                 &[8],
                 DType::F16,
@@ -407,7 +407,7 @@ fn special_values_in_16_bits() {
             "{name}: -0 lost: {l:?}"
         );
         assert_eq!(l[6], 5.9604645e-8, "{name}: least f16 subnormal");
-        assert_eq!(l[7], -6.0975552e-5, "{name}: largest f16 subnormal");
+        assert_eq!(l[7], -6.097_555e-5, "{name}: largest f16 subnormal");
         // tanh keeps -0 and subnormals (tanh x = x there).
         let t = ctx
             .read(&ctx.apply(&Activation::Tanh, &x).unwrap())
