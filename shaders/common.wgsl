@@ -62,12 +62,18 @@ fn two_prod(a: f32, b: f32) -> vec2<f32> {
     return vec2<f32>(p, fence(e));
 }
 
+// Set by the host where the adapter's f32 division is correctly rounded, as
+// LLVM's is on Mesa's CPU adapters (tests/division.rs checks it on each
+// adapter the tests run on): a quotient then needs no correction step, the
+// costliest part of most ops there. WGSL itself allows 2.5 ULP.
+override DIV_EXACT: bool = false;
+
 // (nh + nl) / (dh + dl), where nl and dl carry the rounding errors of nh and
 // dh, to within about half an ULP whatever the device's division does (WGSL
 // allows 2.5 ULP; several drivers compute a * (1 / b)): one correction step
 // with the residual nh - q dh, formed exactly with two_prod. Operands past
 // 1e30 are scaled by 2^-64 first (exactly), so q * dh cannot overflow.
-fn div2(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
+fn div2_corrected(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
     let big_d = abs(dh) >= 1.0e30;
     let sd = select(1.0, 5.42101086e-20, big_d);
     let d = dh * sd;
@@ -79,6 +85,18 @@ fn div2(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
     let p = two_prod(q, d);
     let r = ((nh * sq - p.x) - p.y) + (nl * sq - q * e);
     return (q + r / d) * select(1.0, 1.84467441e19, big_q);
+}
+
+// (nh + nl) / (dh + dl) as div2_corrected, or where division is correctly
+// rounded (DIV_EXACT) nh / dh with the low parts to first order: within
+// 1 ULP (two roundings) instead of about half an ULP, for a fraction of the
+// work.
+fn div2(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
+    if (DIV_EXACT) {
+        let q = nh / dh;
+        return q + (nl - q * dl) / dh;
+    }
+    return div2_corrected(nh, nl, dh, dl);
 }
 
 // a / b, corrected as in div2.
@@ -125,42 +143,56 @@ fn expm1_poly(r: f32) -> f32 {
     return fma(q * r, r, r);
 }
 
-// exp(dh + dl), where dl is a small correction (|dl| <= 2^-8) carrying the
-// bits of the argument that do not fit in dh. Valid for dh <= 88; returns 0
-// below -104 (beneath the smallest subnormal). About 1 ULP.
+// exp(r) - 1 for |r| <= 0.375, the range exp_hl's reduction leaves (with a
+// correction up to 0.03): Taylor to degree 7, the first term dropped below
+// 0.1 ULP there (the CPU path's expm1_reduced).
+fn expm1_reduced(r: f32) -> f32 {
+    var q = 1.984126984e-04;
+    q = fma(q, r, 1.388888889e-03);
+    q = fma(q, r, 8.333333333e-03);
+    q = fma(q, r, 4.166666667e-02);
+    q = fma(q, r, 1.666666667e-01);
+    q = fma(q, r, 5.000000000e-01);
+    return fma(q * r, r, r);
+}
+
+// exp(dh + dl), where dl is a small correction (|dl| <= 0.03) carrying the
+// bits of the argument that do not fit in dh. Valid for dh <= 88; 0 below
+// -104 (beneath the smallest subnormal). About 1 ULP. Branch-free: a CPU
+// adapter runs both sides of every divergent branch.
 fn exp_hl(dh: f32, dl: f32) -> f32 {
-    if (dh < -104.0) {
-        return 0.0;
-    }
-    let n = round(dh * LOG2E);
-    // dh - n*LN2_HI is exact (see LN2_HI); the rest carries a tiny error.
-    let r = ((dh - n * LN2_HI) - n * LN2_LO) + dl;
-    let p = 1.0 + expm1_poly(r);
+    // From -150 down the two-step scaling below underflows to 0 anyway.
+    let d = max(dh, -150.0);
+    let n = round(d * LOG2E);
+    // d - n*LN2_HI is exact (see LN2_HI); the rest carries a tiny error.
+    let r = ((d - n * LN2_HI) - n * LN2_LO) + dl;
+    let p = 1.0 + expm1_reduced(r);
     // Scale by 2^n in two exact steps so that 2^n itself never leaves the
-    // normal range (n runs from -151 to 127).
+    // normal range (n runs from -217 to 127).
     let ni = i32(n);
-    let n1 = ni / 2;
-    let n2 = ni - n1;
-    return (p * pow2i(n1)) * pow2i(n2);
+    let n1 = ni >> 1u;
+    return (p * pow2i(n1)) * pow2i(ni - n1);
 }
 
 // exp(a - b) for finite a, b with a <= b + 64, accurate to about 1 ULP even
 // where a - b is not representable in f32 (exp would amplify that rounding
 // by |a - b|, e.g. 16 ULP at a - b = -24).
 fn exp_diff(a: f32, b: f32) -> f32 {
-    if (abs(b) >= 256.0) {
-        // Within 128 of b, a lies within a factor of two of b, so the halves
-        // subtract exactly (Sterbenz) and doubling is exact; further below,
-        // exp underflows anyway. Halving first keeps a - b from overflowing.
-        return exp_hl(max(0.5 * a - 0.5 * b, -64.0) * 2.0, 0.0);
-    }
-    // Anything more than 128 below b underflows; clamping bounds |a1| < 384.
+    // |b| >= 256: within 128 of b, a lies within a factor of two of b, so the
+    // halves subtract exactly (Sterbenz) and doubling is exact; further
+    // below, exp underflows anyway. Halving first keeps a - b from
+    // overflowing.
+    let big = abs(b) >= 256.0;
+    // Otherwise anything more than 128 below b underflows; clamping bounds
+    // |a1| < 384. Each is split into a multiple of 2^-8 and an exact
+    // remainder: the high parts subtract exactly, the low parts carry an
+    // error near 2^-34. Both argument pairs are formed, one exp taken.
     let a1 = max(a, b - 128.0);
-    // Split each into a multiple of 2^-8 and an exact remainder: the high
-    // parts subtract exactly, the low parts carry an error near 2^-34.
     let ah = round(a1 * 256.0) * 0.00390625;
     let bh = round(b * 256.0) * 0.00390625;
-    return exp_hl(ah - bh, (a1 - ah) - (b - bh));
+    let dh = select(ah - bh, max(0.5 * a - 0.5 * b, -64.0) * 2.0, big);
+    let dl = select((a1 - ah) - (b - bh), 0.0, big);
+    return exp_hl(dh, dl);
 }
 
 // Linear invocation index; dispatches wider than the per-dimension workgroup

@@ -20,60 +20,36 @@ struct SoftmaxParams {
     pbase: u32,
 }
 
-// A sum kept in levels of 8 terms each (8, 64, 512, 4096, then the rest): its
-// rounding error grows like that of a pairwise sum, not with the row length
-// (a plain running sum of 1024 terms can lose several ULP).
+// A compensated sum: s plus the exact rounding error of each addition (2Sum)
+// gathered in c. Its error stays near one rounding of the total whatever the
+// row length (a plain running sum of 1024 terms can lose several ULP), with
+// no branches (a CPU adapter would run every side of them).
 struct Acc {
-    s: array<f32, 5>,
-    c: array<u32, 4>,
+    s: f32,
+    c: f32,
 }
 
 fn acc_new() -> Acc {
-    return Acc(array<f32, 5>(0.0, 0.0, 0.0, 0.0, 0.0), array<u32, 4>(0u, 0u, 0u, 0u));
+    return Acc(0.0, 0.0);
 }
 
 fn acc_add(a: ptr<function, Acc>, v: f32) {
-    (*a).s[0] += v;
-    // Carry full levels upward (unrolled: no loop trips counted by llvmpipe).
-    (*a).c[0] += 1u;
-    if ((*a).c[0] == 8u) {
-        (*a).c[0] = 0u;
-        (*a).s[1] += (*a).s[0];
-        (*a).s[0] = 0.0;
-        (*a).c[1] += 1u;
-        if ((*a).c[1] == 8u) {
-            (*a).c[1] = 0u;
-            (*a).s[2] += (*a).s[1];
-            (*a).s[1] = 0.0;
-            (*a).c[2] += 1u;
-            if ((*a).c[2] == 8u) {
-                (*a).c[2] = 0u;
-                (*a).s[3] += (*a).s[2];
-                (*a).s[2] = 0.0;
-                (*a).c[3] += 1u;
-                if ((*a).c[3] == 8u) {
-                    (*a).c[3] = 0u;
-                    (*a).s[4] += (*a).s[3];
-                    (*a).s[3] = 0.0;
-                }
-            }
-        }
-    }
+    let t = two_sum((*a).s, v);
+    (*a).s = t.x;
+    (*a).c += t.y;
 }
 
 fn acc_total(a: Acc) -> f32 {
-    return a.s[4] + (a.s[3] + (a.s[2] + (a.s[1] + a.s[0])));
+    return a.s + a.c;
 }
 
 // Folds x into the running max `m` of a row's finite entries; a NaN or +inf
 // sets `bad` (the row comes out all NaN); -inf changes nothing.
 fn track(x: f32, m: ptr<function, f32>, bad: ptr<function, u32>) {
     let b = bitcast<u32>(x);
-    if (is_finite_bits(b)) {
-        *m = max(*m, x);
-    } else if (b != F32_NEG_INF_BITS) {
-        *bad = 1u;
-    }
+    let finite = is_finite_bits(b);
+    *m = max(*m, select(-F32_MAX, x, finite));
+    *bad |= u32(!finite && b != F32_NEG_INF_BITS);
 }
 
 // A row's statistics are (m, t): m its largest finite entry and
@@ -86,11 +62,11 @@ fn track(x: f32, m: ptr<function, f32>, bad: ptr<function, u32>) {
 // Adds exp(x - mx) for a finite x (-inf adds nothing).
 fn add_exp(acc: ptr<function, Acc>, ones: ptr<function, f32>, x: f32, mx: f32) {
     let b = bitcast<u32>(x);
-    if (b == bitcast<u32>(mx)) {
-        *ones += 1.0;
-    } else if (is_finite_bits(b)) {
-        acc_add(acc, exp_diff(x, mx));
-    }
+    let at_max = b == bitcast<u32>(mx);
+    *ones += select(0.0, 1.0, at_max);
+    // Non-finite x is replaced by mx before exp and its term dropped.
+    let keep = !at_max && is_finite_bits(b);
+    acc_add(acc, select(0.0, exp_diff(select(mx, x, keep), mx), keep));
 }
 
 // t from the count of entries at the max and the sum of the others.

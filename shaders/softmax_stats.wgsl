@@ -154,6 +154,24 @@ fn cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     stats[row] = row_stat(walk(row_base(row), sp.len, sp.inner));
 }
 
+// Rows a thread walks (as `cols`), out of place: the row's statistics, then
+// its values written to `out` in the same invocation, while the row is still
+// in the cache (CPU adapters: one read from memory and one write per element,
+// no second dispatch).
+@compute @workgroup_size(WG_SIZE)
+fn cols_fused(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = flat_index(gid, nwg);
+    if (row >= sp.outer * sp.inner) {
+        return;
+    }
+    let first = row_base(row);
+    let st = row_stat(walk(first, sp.len, sp.inner));
+    for (var k = 0u; k < sp.len; k++) {
+        let i = first + k * sp.inner;
+        out[i] = axis_value(src[i], st.x, st.y);
+    }
+}
+
 // Long rows, pass 1a: one workgroup per block of `sp.block` elements of the
 // window, one row's elements `sp.inner` apart; writes the block's partial to
 // stats[sp.pbase + b].

@@ -49,6 +49,14 @@ pub struct ContextOptions {
     /// 11-12 ms packed against 17 ms through f16, whose conversions Mesa
     /// runs in software there).
     pub packed_f16: Option<bool>,
+    /// Whether the kernels may take the device's f32 division as correctly
+    /// rounded and skip the correction step of every quotient (WGSL allows
+    /// 2.5 ULP, so by default each quotient gets an exact residual and one
+    /// correction). `None`: on CPU adapters, whose division is LLVM's
+    /// correctly rounded one (`tests/division.rs` checks it there), and
+    /// where the correction costs up to half of an op's time (sigmoid at
+    /// 2^24 on lavapipe).
+    pub exact_division: Option<bool>,
 }
 
 /// One adapter as `wgact info` reports it.
@@ -237,7 +245,10 @@ impl Context {
     ) -> Result<Self> {
         let limits = device.limits();
         let wg_size = workgroup_size(&limits, opts.workgroup_size)?;
-        let kernels = Registry::new(wg_size);
+        let cpu = info
+            .as_ref()
+            .is_some_and(|i| i.device_type == wgpu::DeviceType::Cpu);
+        let kernels = Registry::new(wg_size, opts.exact_division.unwrap_or(cpu));
         let lost = Lost::default();
         let flag = lost.clone();
         device.set_device_lost_callback(move |reason, msg| flag.set(format!("{reason:?}: {msg}")));
@@ -265,9 +276,6 @@ impl Context {
         let memory = Arc::new(Memory::new(opts.memory_budget.or_else(|| {
             crate::memory::default_budget(info.as_ref().map(|i| i.device_type))
         })));
-        let cpu = info
-            .as_ref()
-            .is_some_and(|i| i.device_type == wgpu::DeviceType::Cpu);
         let native_f16 = device.features().contains(wgpu::Features::SHADER_F16)
             && !opts.packed_f16.unwrap_or(cpu);
         Ok(Context {
@@ -291,6 +299,12 @@ impl Context {
             lost,
             texture_pipelines: Default::default(),
         })
+    }
+
+    /// Whether the kernels take the device's f32 division as correctly
+    /// rounded ([`ContextOptions::exact_division`]).
+    pub fn exact_division(&self) -> bool {
+        self.kernels.div_exact()
     }
 
     /// Whether f16 tensors go through WGSL's `f16` (the device has

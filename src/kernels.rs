@@ -261,6 +261,9 @@ pub enum StatsPass {
     Combine,
     /// Rows that fit in workgroup memory: statistics and values in one pass.
     Fused,
+    /// A thread per row, statistics and values in one dispatch (CPU
+    /// adapters: the row is read again from cache, not from memory).
+    ColsFused,
     /// Long strided rows: per-(block, column) partials.
     ColBlocks,
     /// Long strided rows: partials merged per column.
@@ -446,7 +449,9 @@ impl Kernel {
                     }
                 }
                 Kind::Axis(Reduce::MaxSumExp) => {
-                    for pass in [Rows, Cols, Blocks, Combine, Fused, ColBlocks, ColCombine] {
+                    for pass in [
+                        Rows, Cols, Blocks, Combine, Fused, ColsFused, ColBlocks, ColCombine,
+                    ] {
                         v.push(Kernel::Stats { op, pass });
                     }
                     for layout in [NormLayout::Elements, NormLayout::Rows] {
@@ -640,6 +645,7 @@ impl Kernel {
                 Blocks => "blocks",
                 Combine => "combine",
                 Fused => "fused",
+                ColsFused => "cols_fused",
                 ColBlocks => "colblocks",
                 ColCombine => "colcombine",
             },
@@ -663,17 +669,32 @@ pub(crate) fn compilation_options<'a>(
 /// seconds to compile up front on a CPU adapter) and kept.
 pub(crate) struct Registry {
     wg_size: u32,
+    /// `DIV_EXACT` in every module (`ContextOptions::exact_division`).
+    div_exact: bool,
     modules: Mutex<HashMap<String, wgpu::ShaderModule>>,
     pipelines: Mutex<HashMap<Kernel, wgpu::ComputePipeline>>,
 }
 
 impl Registry {
-    pub(crate) fn new(wg_size: u32) -> Self {
+    pub(crate) fn new(wg_size: u32, div_exact: bool) -> Self {
         Registry {
             wg_size,
+            div_exact,
             modules: Mutex::default(),
             pipelines: Mutex::default(),
         }
+    }
+
+    pub(crate) fn div_exact(&self) -> bool {
+        self.div_exact
+    }
+
+    /// The pipeline-overridable constants every module declares (common.wgsl).
+    pub(crate) fn constants(&self) -> [(&'static str, f64); 2] {
+        [
+            ("WG_SIZE", self.wg_size as f64),
+            ("DIV_EXACT", self.div_exact as u8 as f64),
+        ]
     }
 
     /// The pipeline of `k`, built now if it is new. Call inside an error
@@ -696,7 +717,7 @@ impl Registry {
                 })
                 .clone()
         };
-        let constants = [("WG_SIZE", self.wg_size as f64)];
+        let constants = self.constants();
         let p = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(&name),
             layout: None,

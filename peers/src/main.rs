@@ -208,6 +208,13 @@ fn end_to_end(ctx: &Context, dev: &Device, n: usize) -> (f64, f64) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
+    // --only sigmoid,softmax: just those ops (and no end-to-end run).
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.split(',').map(str::to_string).collect());
+    let wanted = |op: Op| only.as_ref().is_none_or(|o| o.iter().any(|n| n == op.name()));
     let json = args
         .iter()
         .position(|a| a == "--json")
@@ -259,6 +266,7 @@ fn main() {
         "ms wgact"
     );
     let mut rows = Vec::new();
+    cases.retain(|c| wanted(c.0));
     for (op, shape) in cases {
         let r = measure(&ctx, &dev, op, shape);
         println!(
@@ -277,6 +285,9 @@ fn main() {
         rows.push(r);
     }
     let n = if quick { 1 << 20 } else { 1 << 24 };
+    if only.is_some() {
+        return;
+    }
     let (w, b) = end_to_end(&ctx, &dev, n);
     let gb = |s: f64| 8.0 * n as f64 / s / 1e9;
     println!(

@@ -17,7 +17,8 @@ fn activate(x: f32) -> f32 {
     let xs = two_sum(x, 3.0);
     let s = xs.x;
     let err = xs.y;
-    return div2(s, err, 6.0, 0.0);
+    // Always the corrected division: one rounding, where div2 may take two.
+    return div2_corrected(s, err, 6.0, 0.0);
 }
 
 // Backward: 1/6 on (-3, 3) (dy / 6 rounded once), else 0.

@@ -3,17 +3,14 @@
 // of 0 gives -0 there too (the limit, as relu; IEEE's 0 * -inf is NaN).
 fn activate(x: f32) -> f32 {
     let b = bitcast<u32>(x);
-    if (is_nan_bits(b) || (b & F32_SIGN_MASK) == 0u) {
-        return x;
-    }
     let s = p_negative_slope();
-    if (b == F32_NEG_INF_BITS) {
-        if (s == 0.0) {
-            return bitcast<f32>(F32_SIGN_MASK);
-        }
-        return select(bitcast<f32>(F32_NEG_INF_BITS), bitcast<f32>(F32_INF_BITS), s < 0.0);
-    }
-    return s * x;
+    let at_neg_inf = select(
+        select(bitcast<f32>(F32_NEG_INF_BITS), bitcast<f32>(F32_INF_BITS), s < 0.0),
+        bitcast<f32>(F32_SIGN_MASK),
+        s == 0.0,
+    );
+    let neg = select(s * x, at_neg_inf, b == F32_NEG_INF_BITS);
+    return select(neg, x, is_nan_bits(b) || (b & F32_SIGN_MASK) == 0u);
 }
 
 // Backward: 1 for x > 0, the slope for x <= 0.

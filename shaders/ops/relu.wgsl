@@ -1,36 +1,30 @@
 // Keras relu(x, negative_slope, max_value, threshold):
 //   pos = x if x > threshold else 0;  pos = clip(pos, 0, max_value) if set;
 //   result = pos - negative_slope * max(threshold - x, 0)
-// max_value is NaN in its slot when unset (tested by bits).
+// max_value is NaN in its slot when unset (tested by bits). Branch-free:
+// every case is formed and the right one selected (a CPU adapter would run
+// each branch anyway).
 fn activate(x: f32) -> f32 {
     let b = bitcast<u32>(x);
-    if (is_nan_bits(b)) {
-        return x;
-    }
     let t = p_threshold();
     let slope = p_negative_slope();
+    let m = p_max_value();
     let neg_inf = b == F32_NEG_INF_BITS;
     let above = !neg_inf && (b == F32_INF_BITS || x > t);
-    var pos = select(0.0, x, above);
-    if (!is_nan_bits(bitcast<u32>(p_max_value()))) {
-        pos = min(max(pos, 0.0), p_max_value());
-    }
-    if (above || slope == 0.0) {
-        return pos;
-    }
-    // x <= threshold, so pos == 0 (max_value >= 0 is checked on the host).
-    if (neg_inf) {
-        // -slope * inf
-        return select(bitcast<f32>(F32_NEG_INF_BITS), bitcast<f32>(F32_INF_BITS), slope < 0.0);
-    }
-    // Halve first when t - x could overflow; scaling by 2 is exact. Both
+    let pos0 = select(0.0, x, above);
+    let pos = select(pos0, min(max(pos0, 0.0), m), !is_nan_bits(bitcast<u32>(m)));
+    // Below the threshold pos == 0 (max_value >= 0 is checked on the host).
+    // Halved first when t - x could overflow; scaling by 2 is exact. Both
     // steps are fenced: Mesa's compiler otherwise regroups the product as
     // (slope * 2) * d, which is inf * 0 = NaN at slope = t = x = FLT_MAX
     // (found by the fuzzer), or distributes it over the difference.
-    if (max(abs(t), abs(x)) >= 1.0e38) {
-        return pos - fence(slope * fence(0.5 * t - 0.5 * x)) * 2.0;
-    }
-    return pos - slope * fence(t - x);
+    let big = max(abs(t), abs(x)) >= 1.0e38;
+    let h = select(1.0, 0.5, big);
+    let below = pos - fence(slope * fence(h * t - h * x)) * select(1.0, 2.0, big);
+    // -slope * inf at -inf.
+    let at_neg_inf = select(bitcast<f32>(F32_NEG_INF_BITS), bitcast<f32>(F32_INF_BITS), slope < 0.0);
+    let r = select(select(below, at_neg_inf, neg_inf), pos, above || slope == 0.0);
+    return select(r, x, is_nan_bits(b));
 }
 
 // Backward, as Keras 3 composes relu (each kink takes TensorFlow's value):

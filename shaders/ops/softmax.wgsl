@@ -1,14 +1,11 @@
 // softmax: exp(x - m) / (1 + t) for a row with max m and t = sum(exp(x - m)) - 1
 // (pass 1); 1 + t enters the corrected division as an exact pair.
 fn axis_value(x: f32, m: f32, t: f32) -> f32 {
-    if (dead_row(t)) {
-        return qnan();
-    }
-    if (bitcast<u32>(x) == F32_NEG_INF_BITS) {
-        return 0.0;
-    }
+    let b = bitcast<u32>(x);
     let d = one_plus(t);
-    return div2(exp_diff(x, m), 0.0, d.x, d.y);
+    // -inf gives 0, a dead row NaN; x = m stands in for them in the exp.
+    let v = div2(exp_diff(select(x, m, !is_finite_bits(b)), m), 0.0, d.x, d.y);
+    return select(select(v, 0.0, b == F32_NEG_INF_BITS), qnan(), dead_row(t));
 }
 
 // Backward, from y: dx = y (dy - r), r = sum(dy y). A row's term is y dy as

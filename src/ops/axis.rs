@@ -280,6 +280,8 @@ pub(super) fn encode(
     };
     let row_norm = inner == 1 && !thread_per_row;
     let fused = ctx.softmax_single_pass && out.is_some() && inner == 1 && len <= FUSED_MAX;
+    // A thread per row out of place: both passes in one dispatch.
+    let cols_fused = thread_per_row && out.is_some() && !fused;
     let mut p0 = 0;
     while p0 < outer {
         let first = p0 * plane;
@@ -288,6 +290,25 @@ pub(super) fn encode(
             .min((part_end(x, first) - first) / plane);
         let count = np * plane;
         let (xb, xo, xs, base) = window(ctx, x, first, count);
+        if cols_fused {
+            let (yb, yo, ys, _) = window(ctx, dst, first, count);
+            let p = Params {
+                outer: np as u32,
+                len: len as u32,
+                inner: inner as u32,
+                count: count as u32,
+                base,
+                ..Default::default()
+            };
+            pass.run(
+                stats_kernel(StatsPass::ColsFused),
+                p,
+                &[(0, xb, xo, Some(xs)), (4, yb, yo, Some(ys))],
+                ((np * inner) as u64).div_ceil(ctx.wg_size as u64),
+            )?;
+            p0 += np;
+            continue;
+        }
         if fused {
             let (yb, yo, ys, _) = window(ctx, dst, first, count);
             let p = Params {

@@ -125,10 +125,9 @@ impl Context {
                     layout: Some(&pl),
                     module: &module,
                     entry_point: Some("main"),
-                    compilation_options: crate::kernels::compilation_options(&[(
-                        "WG_SIZE",
-                        self.wg_size as f64,
-                    )]),
+                    compilation_options: crate::kernels::compilation_options(
+                        &self.kernels.constants(),
+                    ),
                     cache: None,
                 });
             (pipeline, layout)
