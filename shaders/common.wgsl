@@ -174,6 +174,18 @@ fn exp_hl(dh: f32, dl: f32) -> f32 {
     return (p * pow2i(n1)) * pow2i(ni - n1);
 }
 
+// exp(dh + dl) = (p.x + p.y) 2^p.z with p.x = 1 + m, m = expm1(r) on the
+// reduced argument, and p.y the rounding error of that sum: for
+// -200 <= dh <= 88 and |dl| <= 2^-8. The caller scales (results far below
+// the normal range keep their precision). Branch-free.
+fn exp_pair(dh: f32, dl: f32) -> vec3<f32> {
+    let n = round(dh * LOG2E);
+    let r = ((dh - n * LN2_HI) - n * LN2_LO) + dl;
+    let m = expm1_reduced(r);
+    let p = 1.0 + m;
+    return vec3<f32>(p, add_err(1.0, m, p), n);
+}
+
 // exp(a - b) for finite a, b with a <= b + 64, accurate to about 1 ULP even
 // where a - b is not representable in f32 (exp would amplify that rounding
 // by |a - b|, e.g. 16 ULP at a - b = -24).

@@ -12,7 +12,7 @@ fn normalize(x: f32, i: u32) -> f32 {
     let o = idx / plane;
     let row = o * sp.inner + (idx - o * plane) % sp.inner;
     let st = stats[row];
-    return axis_value(x, st.x, st.y);
+    return axis_value(x, st.x, st.y, axis_prep(st.x, st.y));
 }
 
 @compute @workgroup_size(WG_SIZE)
@@ -44,9 +44,10 @@ fn rows(
         return;
     }
     let st = stats[row];
+    let c = axis_prep(st.x, st.y);
     let base = sp.base + row * sp.len;
     for (var k = lid.x; k < sp.len; k += WG_SIZE) {
-        dst[base + k] = axis_value(src[base + k], st.x, st.y);
+        dst[base + k] = axis_value(src[base + k], st.x, st.y, c);
     }
 }
 
@@ -61,8 +62,29 @@ fn rows_inplace(
         return;
     }
     let st = stats[row];
+    let c = axis_prep(st.x, st.y);
     let base = sp.base + row * sp.len;
     for (var k = lid.x; k < sp.len; k += WG_SIZE) {
-        dst[base + k] = axis_value(dst[base + k], st.x, st.y);
+        dst[base + k] = axis_value(dst[base + k], st.x, st.y, c);
+    }
+}
+
+// A window inside one row, whose stats are stats[0] (long contiguous rows,
+// normalised a window at a time): no per-element row index.
+@compute @workgroup_size(WG_SIZE)
+fn single(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i < sp.count) {
+        let st = stats[0];
+        dst[sp.base + i] = axis_value(src[sp.base + i], st.x, st.y, axis_prep(st.x, st.y));
+    }
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn single_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i < sp.count) {
+        let st = stats[0];
+        dst[sp.base + i] = axis_value(dst[sp.base + i], st.x, st.y, axis_prep(st.x, st.y));
     }
 }

@@ -166,9 +166,10 @@ fn cols_fused(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     }
     let first = row_base(row);
     let st = row_stat(walk(first, sp.len, sp.inner));
+    let c = axis_prep(st.x, st.y);
     for (var k = 0u; k < sp.len; k++) {
         let i = first + k * sp.inner;
-        out[i] = axis_value(src[i], st.x, st.y);
+        out[i] = axis_value(src[i], st.x, st.y, c);
     }
 }
 
@@ -294,7 +295,8 @@ fn fused(
     reduce_sum(t, vec2<f32>(ones, acc_total(acc)));
     let r = red_sum[0];
     let excess_t = select(excess(r.x, r.y), -1.0, red_bad[0] != 0u);
+    let c = axis_prep(mx, excess_t);
     for (var k = t; k < sp.len; k += WG_SIZE) {
-        out[base + k] = axis_value(tile[k], mx, excess_t);
+        out[base + k] = axis_value(tile[k], mx, excess_t, c);
     }
 }

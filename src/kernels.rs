@@ -277,6 +277,8 @@ pub enum NormLayout {
     Elements,
     /// Contiguous rows, a workgroup per row.
     Rows,
+    /// A window inside one row (stats[0]), a thread per element.
+    Single,
 }
 
 /// A compute kernel: one module and one entry point.
@@ -454,7 +456,7 @@ impl Kernel {
                     ] {
                         v.push(Kernel::Stats { op, pass });
                     }
-                    for layout in [NormLayout::Elements, NormLayout::Rows] {
+                    for layout in [NormLayout::Elements, NormLayout::Rows, NormLayout::Single] {
                         for inplace in [false, true] {
                             v.push(Kernel::Norm {
                                 op,
@@ -639,6 +641,16 @@ impl Kernel {
                 inplace: true,
                 ..
             } => "rows_inplace",
+            Kernel::Norm {
+                layout: NormLayout::Single,
+                inplace: false,
+                ..
+            } => "single",
+            Kernel::Norm {
+                layout: NormLayout::Single,
+                inplace: true,
+                ..
+            } => "single_inplace",
             Kernel::Stats { pass, .. } => match pass {
                 Rows => "rows",
                 Cols => "cols",

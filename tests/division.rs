@@ -104,7 +104,14 @@ fn division_is_correctly_rounded_where_the_kernels_assume_it() {
         .iter()
         .zip(&b)
         .zip(&got)
-        .map(|((x, y), q)| (ulp_error(((*x as f64) / (*y as f64)) as f32, *q), *x, *y, *q))
+        .map(|((x, y), q)| {
+            (
+                ulp_error(((*x as f64) / (*y as f64)) as f32, *q),
+                *x,
+                *y,
+                *q,
+            )
+        })
         .max_by_key(|w| w.0)
         .unwrap();
     let bound = if c.exact_division() { 0 } else { 3 };

@@ -39,20 +39,19 @@ fn ls_log1p(t: f32) -> f32 {
     return fma(kf, LN2_HI, fma(kf, LN2_LO, ls_log1p_small(f - 1.0) + s.y / s.x));
 }
 
-fn axis_value(x: f32, m: f32, t: f32) -> f32 {
-    if (dead_row(t)) {
-        return qnan();
-    }
-    if (bitcast<u32>(x) == F32_NEG_INF_BITS) {
-        return x;
-    }
+// log1p(t), once per row (t = -1 marks a dead row: 0 stands in).
+fn axis_prep(m: f32, t: f32) -> vec2<f32> {
+    return vec2<f32>(ls_log1p(max(t, 0.0)), 0.0);
+}
+
+fn axis_value(x: f32, m: f32, t: f32, c: vec2<f32>) -> f32 {
+    let b = bitcast<u32>(x);
     // m - x >= 2^128: the result is below -FLT_MAX (halves subtract exactly
-    // enough to tell, and nothing overflows on the way).
-    if (0.5 * m - 0.5 * x >= 1.70141183e38) {
-        return bitcast<f32>(F32_NEG_INF_BITS);
-    }
+    // enough to tell, and nothing overflows on the way). Also -inf.
+    let below = 0.5 * m - 0.5 * x >= 1.70141183e38;
     let d = two_sum(x, -m);
-    return (d.x - ls_log1p(t)) + d.y;
+    let v = select((d.x - c.x) + d.y, bitcast<f32>(F32_NEG_INF_BITS), below);
+    return select(select(v, x, b == F32_NEG_INF_BITS), qnan(), dead_row(t));
 }
 
 // Backward, from x: dx = dy - softmax(x) sum(dy), with softmax(x) =

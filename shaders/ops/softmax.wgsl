@@ -1,10 +1,14 @@
 // softmax: exp(x - m) / (1 + t) for a row with max m and t = sum(exp(x - m)) - 1
-// (pass 1); 1 + t enters the corrected division as an exact pair.
-fn axis_value(x: f32, m: f32, t: f32) -> f32 {
+// (pass 1); 1 + t enters the corrected division as an exact pair, formed
+// once per row (axis_prep).
+fn axis_prep(m: f32, t: f32) -> vec2<f32> {
+    return one_plus(t);
+}
+
+fn axis_value(x: f32, m: f32, t: f32, c: vec2<f32>) -> f32 {
     let b = bitcast<u32>(x);
-    let d = one_plus(t);
     // -inf gives 0, a dead row NaN; x = m stands in for them in the exp.
-    let v = div2(exp_diff(select(x, m, !is_finite_bits(b)), m), 0.0, d.x, d.y);
+    let v = div2(exp_diff(select(x, m, !is_finite_bits(b)), m), 0.0, c.x, c.y);
     return select(select(v, 0.0, b == F32_NEG_INF_BITS), qnan(), dead_row(t));
 }
 

@@ -146,6 +146,7 @@ pub(super) fn encode(
     let mut pass = Pass { ctx, enc };
     // x and dst have the same shape, so the same split across buffers.
     let norm_pass = |pass: &mut Pass,
+                     norm: Kernel,
                      p: Params,
                      first: usize,
                      count: usize,
@@ -178,7 +179,17 @@ pub(super) fn encode(
                 first: done as u32,
                 ..Default::default()
             };
-            norm_pass(pass, p, e, count, stats)?;
+            // One row (inner == 1): every element's stats are stats[0].
+            let k = if inner == 1 {
+                Kernel::Norm {
+                    op,
+                    layout: NormLayout::Single,
+                    inplace: out.is_none(),
+                }
+            } else {
+                norm
+            };
+            norm_pass(pass, k, p, e, count, stats)?;
             done += count;
         }
         Ok(())
@@ -187,7 +198,11 @@ pub(super) fn encode(
     // A tensor split across buffers between outer slices keeps each slice
     // whole; otherwise slices span buffers and take the long-row path.
     let split_planes = x.parts.iter().any(|p| p.start % plane != 0);
+    // On CPU adapters rows past a thread's walk take the block path too (a
+    // thread per block), not a workgroup per row (barriers).
+    let cpu_long = !ctx.softmax_single_pass && len > COLS_MAX_LEN;
     if len > rows_max_len(ctx)
+        || cpu_long
         || plane > max_elems
         || split_planes
         || inner as u64 * 8 > ctx.max_binding
@@ -196,7 +211,9 @@ pub(super) fn encode(
         // buffers: rows are reduced in blocks whose (max, t) partials are
         // merged into stats[i], over as many windows as they need, none
         // crossing a buffer; then plane o is normalised in windows.
-        // Contiguous rows here; strided ones in `strided_long`.
+        // Contiguous rows here on GPUs (a workgroup per block); strided
+        // ones, and on CPU adapters all, in `strided_long` (a thread per
+        // block: llvmpipe's workgroup barriers cost more than the walk).
         if inner as u64 * 8 > ctx.max_binding {
             return Err(Error::TooLarge {
                 what: "softmax row statistics (bytes per binding)",
@@ -204,7 +221,7 @@ pub(super) fn encode(
                 limit: ctx.max_binding,
             });
         }
-        if inner > 1 {
+        if inner > 1 || !ctx.softmax_single_pass {
             return strided_long(
                 ctx,
                 &mut pass,
@@ -374,7 +391,14 @@ pub(super) fn encode(
             };
             pass.run(kernel, p, &b, np as u64)?;
         } else {
-            norm_pass(&mut pass, Params { first: 0, ..p }, first, count, &stats)?;
+            norm_pass(
+                &mut pass,
+                norm,
+                Params { first: 0, ..p },
+                first,
+                count,
+                &stats,
+            )?;
         }
         p0 += np;
     }
