@@ -86,8 +86,8 @@ fn division_is_correctly_rounded_where_the_kernels_assume_it() {
         // Numerators from 2^-149 (subnormal) to 2^100, denominators from
         // 2^-20 to 2^40, both signs: quotients normal and subnormal.
         let m = 1.0 + rng.uniform(0.0, 1.0);
-        let ea = (i % 250) as i32 - 149;
-        let eb = (i * 7 % 61) as i32 - 20;
+        let ea = i % 250 - 149;
+        let eb = i * 7 % 61 - 20;
         let x = (m * 2f32.powi(ea.max(-126))) * 2f32.powi((ea + 126).min(0));
         let y = (1.0 + rng.uniform(0.0, 1.0)) * 2f32.powi(eb);
         a.push(if i % 3 == 0 { -x } else { x });
