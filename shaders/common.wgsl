@@ -207,6 +207,19 @@ fn exp_diff(a: f32, b: f32) -> f32 {
     return exp_hl(dh, dl);
 }
 
+// Items (vec4s, or groups of eight 16-bit elements) each invocation of a
+// wide elementwise kernel takes, WG_SIZE apart so that neighbouring threads
+// still touch neighbouring items: on Mesa's CPU adapters several items per
+// invocation move a vec4 copy at 1.55x the speed of one (measured on
+// lavapipe and llvmpipe GL). Set by the host (kernels::WIDE_ITEMS).
+override WIDE_ITEMS: u32 = 4u;
+
+// Item k of this invocation in a wide kernel; dispatches wider than the
+// per-dimension limit are folded into y.
+fn wide_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, k: u32) -> u32 {
+    return ((wid.x + wid.y * nwg.x) * WIDE_ITEMS + k) * WG_SIZE + lid;
+}
+
 // Linear invocation index; dispatches wider than the per-dimension workgroup
 // limit are folded into y.
 fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {

@@ -10,19 +10,31 @@ fn activate4(v: vec4<f32>) -> vec4<f32> {
 }
 
 @compute @workgroup_size(WG_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i < params.len) {
-        let v = src8(i);
-        put8(i, Wide(activate4(v.a), activate4(v.b)));
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    for (var k = 0u; k < WIDE_ITEMS; k++) {
+        let i = wide_index(wid, nwg, lid, k);
+        if (i < params.len) {
+            let v = src8(i);
+            put8(i, Wide(activate4(v.a), activate4(v.b)));
+        }
     }
 }
 
 @compute @workgroup_size(WG_SIZE)
-fn main_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i < params.len) {
-        let v = dst8(i);
-        put8(i, Wide(activate4(v.a), activate4(v.b)));
+fn main_inplace(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    for (var k = 0u; k < WIDE_ITEMS; k++) {
+        let i = wide_index(wid, nwg, lid, k);
+        if (i < params.len) {
+            let v = dst8(i);
+            put8(i, Wide(activate4(v.a), activate4(v.b)));
+        }
     }
 }

@@ -11,17 +11,29 @@ fn grad4(v: vec4<f32>, d: vec4<f32>) -> vec4<f32> {
 }
 
 @compute @workgroup_size(WG_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i < params.len) {
-        dst[i] = grad4(src[i], dys[i]);
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    for (var k = 0u; k < WIDE_ITEMS; k++) {
+        let i = wide_index(wid, nwg, lid, k);
+        if (i < params.len) {
+            dst[i] = grad4(src[i], dys[i]);
+        }
     }
 }
 
 @compute @workgroup_size(WG_SIZE)
-fn main_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i < params.len) {
-        dst[i] = grad4(src[i], dst[i]);
+fn main_inplace(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    for (var k = 0u; k < WIDE_ITEMS; k++) {
+        let i = wide_index(wid, nwg, lid, k);
+        if (i < params.len) {
+            dst[i] = grad4(src[i], dst[i]);
+        }
     }
 }

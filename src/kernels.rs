@@ -17,6 +17,10 @@ macro_rules! shader {
     };
 }
 
+/// Items each invocation of a wide elementwise kernel (`Width::Vec4`,
+/// `Width::Vec8`) takes: `WIDE_ITEMS` in every module (common.wgsl).
+pub(crate) const WIDE_ITEMS: u32 = 4;
+
 /// Load/store width of an elementwise kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Width {
@@ -702,10 +706,11 @@ impl Registry {
     }
 
     /// The pipeline-overridable constants every module declares (common.wgsl).
-    pub(crate) fn constants(&self) -> [(&'static str, f64); 2] {
+    pub(crate) fn constants(&self) -> [(&'static str, f64); 3] {
         [
             ("WG_SIZE", self.wg_size as f64),
             ("DIV_EXACT", self.div_exact as u8 as f64),
+            ("WIDE_ITEMS", WIDE_ITEMS as f64),
         ]
     }
 

@@ -480,10 +480,22 @@ fn folded_dispatches_cover_every_element() {
     ] {
         check_every_op(&c, &data, &shape, axis, "folded");
     }
-    // Past 11 x 11 workgroups the dispatch cannot be expressed: a typed error.
-    let big = c
-        .upload(&vec![0.0; 4 * 256 * 200], &[4 * 256 * 200])
-        .unwrap();
+    // The wide elementwise kernels take 4 vec4s a thread: 120 003 elements
+    // are 30 workgroups there, folded into 11 x 3.
+    let wide = random(120_003, 30);
+    for act in every_op(&[120_003], 0) {
+        if act.kind() == wgact::Kind::Elementwise {
+            let worst = verify::check(&c, &act, &wide, &[120_003]).unwrap().max_ulp;
+            assert!(
+                worst <= verify::bound(&act, 1),
+                "folded wide: {act}: {worst} ULP"
+            );
+        }
+    }
+    // Past 11 x 11 workgroups (of 256 threads, each taking WIDE_ITEMS = 4
+    // vec4s) the dispatch cannot be expressed: a typed error.
+    let n = 4 * 4 * 256 * 200;
+    let big = c.upload(&vec![0.0; n], &[n]).unwrap();
     assert!(matches!(
         c.sigmoid(&big),
         Err(wgact::Error::TooLarge { .. })

@@ -4,7 +4,8 @@
 //! (wgact through `Context::new`, burn through a `WgpuSetup` made here on the
 //! same backend, with the adapter's features and limits). The method, for both:
 //! upload once; then per iteration run the op and wait for the device; the
-//! median wall time over at least 5 iterations and about `BUDGET`; GB/s counts
+//! median wall time over at least 5 iterations and about `BUDGET` each, the
+//! libraries (and the copy) taking turns within each round; GB/s counts
 //! 8 bytes per element (one read, one write). The device's own
 //! `copy_buffer_to_buffer` of the same size, timed the same way, is the
 //! bandwidth both are measured against. Each library's result is checked
@@ -20,18 +21,27 @@ use wgact::{Activation, Context, Relu, verify, wgpu};
 
 const BUDGET: Duration = Duration::from_millis(400);
 
-/// Median seconds of `f`, after one warm-up call.
-fn median(mut f: impl FnMut()) -> f64 {
-    f();
-    let mut t = Vec::new();
-    let start = Instant::now();
-    while t.len() < 5 || (start.elapsed() < BUDGET && t.len() < 200) {
-        let s = Instant::now();
+/// Median seconds of each of `fs`, after one warm-up call each, timed in
+/// interleaved rounds (one call of each per round), so that the machine's
+/// drift during a measurement touches them all alike.
+fn medians<const N: usize>(fs: [&mut dyn FnMut(); N]) -> [f64; N] {
+    let mut fs = fs;
+    for f in fs.iter_mut() {
         f();
-        t.push(s.elapsed().as_secs_f64());
     }
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
+    let mut t: [Vec<f64>; N] = std::array::from_fn(|_| Vec::new());
+    let start = Instant::now();
+    while t[0].len() < 5 || (start.elapsed() < BUDGET * N as u32 && t[0].len() < 200) {
+        for (f, ts) in fs.iter_mut().zip(t.iter_mut()) {
+            let s = Instant::now();
+            f();
+            ts.push(s.elapsed().as_secs_f64());
+        }
+    }
+    t.map(|mut v| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    })
 }
 
 /// A burn device on the adapter wgact would choose (`WGPU_BACKEND`).
@@ -76,6 +86,9 @@ enum Op {
     LeakyRelu,
     Softmax,
     LogSoftmax,
+    /// The cheapest kernel each library has: wgact's `linear` (a load and a
+    /// store), burn's `abs`. Not the same op: the floor both stand on.
+    Floor,
 }
 
 impl Op {
@@ -89,6 +102,7 @@ impl Op {
             Op::LeakyRelu => "leaky_relu",
             Op::Softmax => "softmax",
             Op::LogSoftmax => "log_softmax",
+            Op::Floor => "floor",
         }
     }
 
@@ -105,6 +119,7 @@ impl Op {
             },
             Op::Softmax => Activation::Softmax { axis: -1 },
             Op::LogSoftmax => Activation::LogSoftmax { axis: -1 },
+            Op::Floor => Activation::Linear,
         }
     }
 
@@ -118,6 +133,7 @@ impl Op {
             Op::LeakyRelu => bact::leaky_relu(x, 0.2),
             Op::Softmax => bact::softmax(x, 1),
             Op::LogSoftmax => bact::log_softmax(x, 1),
+            Op::Floor => x.abs(),
         }
     }
 }
@@ -150,32 +166,39 @@ fn measure(ctx: &Context, dev: &Device, op: Op, shape: [usize; 2]) -> Row {
     let wait = || {
         let _ = ctx.device().poll(wgpu::PollType::wait_indefinitely());
     };
-    // wgact: upload once, then op + wait.
+    // Upload once; then per round: wgact's op + wait, the device's copy of
+    // the same bytes + wait, burn's op + sync.
     let x = ctx.upload(&data, &shape).expect("upload");
     let y = ctx.empty(&shape).expect("output");
-    let wgact_s = median(|| {
-        ctx.apply_into(&act, &x, &y).expect("wgact op");
-        wait();
-    });
-    let wgact_ulp = max_ulp(&act, &data, &shape, &ctx.read(&y).expect("read"));
-    // The device's own copy of the same bytes.
     let c = ctx.empty(&shape).expect("copy target");
-    let copy_s = median(|| {
-        let mut enc = ctx.device().create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(x.buffer(), x.offset(), c.buffer(), c.offset(), x.byte_len());
-        ctx.queue().submit([enc.finish()]);
-        wait();
-    });
-    // burn: upload once, then op + sync.
     let bx = Tensor::<2>::from_data(TensorData::new(data.clone(), shape), dev);
-    let burn_s = median(|| {
-        let out = op.burn(bx.clone());
-        dev.sync().expect("burn sync");
-        drop(out);
-    });
+    let [wgact_s, copy_s, burn_s] = medians([
+        &mut || {
+            ctx.apply_into(&act, &x, &y).expect("wgact op");
+            wait();
+        },
+        &mut || {
+            let mut enc = ctx.device().create_command_encoder(&Default::default());
+            enc.copy_buffer_to_buffer(x.buffer(), x.offset(), c.buffer(), c.offset(), x.byte_len());
+            ctx.queue().submit([enc.finish()]);
+            wait();
+        },
+        &mut || {
+            let out = op.burn(bx.clone());
+            dev.sync().expect("burn sync");
+            drop(out);
+        },
+    ]);
+    let wgact_ulp = max_ulp(&act, &data, &shape, &ctx.read(&y).expect("read"));
     let out = op.burn(bx.clone()).into_data();
     let got: Vec<f32> = out.try_to_vec::<f32>().expect("f32 data");
-    let burn_ulp = max_ulp(&act, &data, &shape, &got);
+    let burn_ulp = if op == Op::Floor {
+        // burn's abs against |x|, bit for bit.
+        let abs: Vec<f32> = data.iter().map(|v| v.abs()).collect();
+        max_ulp(&act, &abs, &shape, &got)
+    } else {
+        max_ulp(&act, &data, &shape, &got)
+    };
     Row {
         op: op.name(),
         shape,
@@ -192,16 +215,18 @@ fn end_to_end(ctx: &Context, dev: &Device, n: usize) -> (f64, f64) {
     let mut rng = verify::Rng::new(7);
     let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
     let act: Activation = Relu::new().into();
-    let w = median(|| {
-        let x = ctx.upload(&data, &[1, n]).expect("upload");
-        let y = ctx.apply(&act, &x).expect("op");
-        std::hint::black_box(ctx.read(&y).expect("read"));
-    });
-    let b = median(|| {
-        let x = Tensor::<2>::from_data(TensorData::new(data.clone(), [1, n]), dev);
-        let v: Vec<f32> = bact::relu(x).into_data().try_to_vec::<f32>().expect("f32");
-        std::hint::black_box(v);
-    });
+    let [w, b] = medians([
+        &mut || {
+            let x = ctx.upload(&data, &[1, n]).expect("upload");
+            let y = ctx.apply(&act, &x).expect("op");
+            std::hint::black_box(ctx.read(&y).expect("read"));
+        },
+        &mut || {
+            let x = Tensor::<2>::from_data(TensorData::new(data.clone(), [1, n]), dev);
+            let v: Vec<f32> = bact::relu(x).into_data().try_to_vec::<f32>().expect("f32");
+            std::hint::black_box(v);
+        },
+    ]);
     (w, b)
 }
 
@@ -214,7 +239,10 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .map(|s| s.split(',').map(str::to_string).collect());
-    let wanted = |op: Op| only.as_ref().is_none_or(|o| o.iter().any(|n| n == op.name()));
+    let wanted = |op: Op| {
+        only.as_ref()
+            .is_none_or(|o| o.iter().any(|n| n == op.name()))
+    };
     let json = args
         .iter()
         .position(|a| a == "--json")
@@ -243,6 +271,9 @@ fn main() {
         for &n in &sizes {
             cases.push((op, [1, n]));
         }
+    }
+    for &n in &sizes[sizes.len() - 2..] {
+        cases.push((Op::Floor, [1, n]));
     }
     let total = if quick { 1 << 20 } else { 1 << 24 };
     for op in [Op::Softmax, Op::LogSoftmax] {

@@ -109,7 +109,8 @@ pub(super) fn pass(
                     first: 0,
                     ..base
                 };
-                ctx.dispatch(enc, k, &p, &bind(groups_n * per), groups(groups_n))?;
+                let threads = groups_n.div_ceil(crate::kernels::WIDE_ITEMS as usize);
+                ctx.dispatch(enc, k, &p, &bind(groups_n * per), groups(threads))?;
                 groups_n * per / 4
             }
             _ => 0,
