@@ -207,6 +207,11 @@ fn exp_diff(a: f32, b: f32) -> f32 {
     return exp_hl(dh, dl);
 }
 
+// Set by the host for an elementwise kernel whose op runs with its default
+// parameters: each `p_<name>()` then returns the default as a constant and
+// the compiler folds the parameter logic away (kernels::param_prelude).
+override DEFAULT_PARAMS: bool = false;
+
 // Items (vec4s, or groups of eight 16-bit elements) each invocation of a
 // wide elementwise kernel takes, WG_SIZE apart so that neighbouring threads
 // still touch neighbouring items: on Mesa's CPU adapters several items per

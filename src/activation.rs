@@ -635,6 +635,17 @@ impl crate::Activation {
         self.info().kind
     }
 
+    /// Whether it has parameters, all at their defaults (bit for bit): its
+    /// kernels then have them built in.
+    pub(crate) fn has_default_params(&self) -> bool {
+        let op = self.op();
+        op.info().params.iter().any(|p| p.kind != ParamKind::Axis)
+            && op.default_activation().is_ok_and(|d| {
+                let (a, b) = (d.slots(), self.slots());
+                a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits())
+            })
+    }
+
     /// Whether each output element depends on its input element alone.
     pub fn is_elementwise(&self) -> bool {
         self.kind() == Kind::Elementwise

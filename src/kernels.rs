@@ -295,6 +295,10 @@ pub enum Kernel {
         width: Width,
         inplace: bool,
         io: Io,
+        /// The op's parameters are its defaults, built into the pipeline
+        /// (`DEFAULT_PARAMS`) so the compiler folds them: relu's three
+        /// parameters, say, then cost nothing.
+        defaults: bool,
     },
     /// Pass 1 (or the fused single pass) of a max-and-sum axis op.
     Stats { op: Op, pass: StatsPass },
@@ -344,16 +348,20 @@ pub const SHARED: [&str; 5] = [
 /// parameters, reading its slot of the uniform (`params.p`), so the slot
 /// order is written once, in the op table.
 pub fn param_prelude(op: Op) -> String {
+    // The default values' slot bits, where every parameter has a default.
+    let defaults = op.default_activation().ok().map(|a| a.slots());
     op.info()
         .params
         .iter()
         .enumerate()
         .filter(|(_, p)| p.kind != ParamKind::Axis)
-        .map(|(i, p)| {
-            format!(
-                "fn p_{}() -> f32 {{\n    return params.p[{i}];\n}}\n",
-                p.name
-            )
+        .map(|(i, p)| match defaults {
+            Some(d) => format!(
+                "fn p_{}() -> f32 {{\n    if (DEFAULT_PARAMS) {{\n        return bitcast<f32>({:#010x}u);\n    }}\n    return params.p[{i}];\n}}\n",
+                p.name,
+                d[i].to_bits()
+            ),
+            None => format!("fn p_{}() -> f32 {{\n    return params.p[{i}];\n}}\n", p.name),
         })
         .collect()
 }
@@ -448,6 +456,7 @@ impl Kernel {
                                         width,
                                         inplace,
                                         io,
+                                        defaults: false,
                                     });
                                 }
                             }
@@ -705,12 +714,15 @@ impl Registry {
         self.div_exact
     }
 
-    /// The pipeline-overridable constants every module declares (common.wgsl).
-    pub(crate) fn constants(&self) -> [(&'static str, f64); 3] {
+    /// The pipeline-overridable constants every module declares
+    /// (common.wgsl), for a kernel with its op's default parameters built in
+    /// or not.
+    pub(crate) fn constants(&self, defaults: bool) -> [(&'static str, f64); 4] {
         [
             ("WG_SIZE", self.wg_size as f64),
             ("DIV_EXACT", self.div_exact as u8 as f64),
             ("WIDE_ITEMS", WIDE_ITEMS as f64),
+            ("DEFAULT_PARAMS", defaults as u8 as f64),
         ]
     }
 
@@ -734,7 +746,7 @@ impl Registry {
                 })
                 .clone()
         };
-        let constants = self.constants();
+        let constants = self.constants(matches!(k, Kernel::Map { defaults: true, .. }));
         let p = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(&name),
             layout: None,

@@ -23,6 +23,7 @@ pub(super) fn encode(
         src: store(x),
         dst: store(out.unwrap_or(x)),
     };
+    let defaults = act.has_default_params();
     pass(
         ctx,
         enc,
@@ -33,6 +34,7 @@ pub(super) fn encode(
                 width,
                 inplace,
                 io,
+                defaults,
             })
         },
         inputs,

@@ -126,7 +126,7 @@ impl Context {
                     module: &module,
                     entry_point: Some("main"),
                     compilation_options: crate::kernels::compilation_options(
-                        &self.kernels.constants(),
+                        &self.kernels.constants(false),
                     ),
                     cache: None,
                 });
