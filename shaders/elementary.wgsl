@@ -18,32 +18,25 @@ fn sigmoid_f32(x: f32) -> f32 {
 }
 
 // tanh(x) for every f32 x, without the driver's tanh (NaN past |x| ~ 88.7 on
-// several backends) and without cancellation near 0.
+// several backends) and without cancellation near 0: with a = |x| and
+// m = expm1(-2a), tanh(a) = -m / (2 + m). m = 2^n (1 + q) - 1, q = expm1 of
+// the reduced argument, is carried as the exact pair (2^n - 1) + 2^n q
+// (2Sum), so it keeps its precision near 0 (n = 0: m = q) and near -1.
 fn tanh_f32(x: f32) -> f32 {
     let b = bitcast<u32>(x);
     let ab = b & F32_ABS_MASK;
     let sign = bitcast<f32>((b & F32_SIGN_MASK) | 0x3f800000u); // +-1
     // |x| clamped to 9.5 by its bits; past 9.1 tanh rounds to +-1.
     let a = bitcast<f32>(min(ab, 0x41180000u));
-    // a < 0.35: the odd Taylor polynomial to degree 13 (the next term is
-    // below 0.02 ULP there; x enters exactly, the rest is a < 4% correction).
-    let s = min(a, 0.35);
-    let s2 = s * s;
-    var q = 3.592128e-3;
-    q = fma(q, s2, -8.863236e-3);
-    q = fma(q, s2, 2.186949e-2);
-    q = fma(q, s2, -5.3968255e-2);
-    q = fma(q, s2, 0.13333333);
-    q = fma(q, s2, -0.33333334);
-    let small = fma(s * s2, q, s);
-    // a >= 0.35: e = exp(-2a) < 0.5, so 1 - e does not cancel; numerator
-    // and denominator carried exactly as pairs.
-    let e = exp_hl(-2.0 * a, 0.0);
-    let n = 1.0 - e;
-    let d = 1.0 + e;
-    let large = div2(n, add_err(1.0, -e, n), d, add_err(1.0, e, d));
-    let v = select(select(large, small, a < 0.35), 1.0, ab > 0x41119999u);
+    let d = -2.0 * a;
+    let n = round(d * LOG2E);
+    let q = expm1_reduced((d - n * LN2_HI) - n * LN2_LO);
+    let t = pow2i(i32(n));
+    let m = two_sum(t - 1.0, t * q);
+    let den = 2.0 + m.x;
+    let v = div2(-m.x, -m.y, den, add_err(2.0, m.x, den) + m.y);
+    let r = select(sign * v, sign, ab > 0x41119999u);
     // |x| < 2^-12: tanh(x) = x to within half an ULP; returning x keeps -0
     // and subnormals bit-exact (and NaN).
-    return select(sign * v, x, ab < 0x39800000u || ab > F32_INF_BITS);
+    return select(r, x, ab < 0x39800000u || ab > F32_INF_BITS);
 }

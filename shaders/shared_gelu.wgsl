@@ -24,15 +24,14 @@
 // - it moves a constant added to a sum into that sum's own chain, so a
 //   small constant added to the error term of a product lands next to a
 //   large partial product inside it and is rounded away.
-// The fence flips the sign only of one NaN bit pattern, which no arithmetic
-// here yields, but the compiler cannot know that, and integer ops hide the
-// value from every float rewrite (a select(v, 0.0, ...) fence did not: NIR
-// pushes an add with a constant into a select with a constant arm). So error
-// terms are computed from fenced sums, and fenced themselves before they
-// join other sums.
+// The fence (common.wgsl's `fence`) changes only one NaN bit pattern, which
+// no arithmetic here yields, but the compiler cannot know that, and integer
+// ops hide the value from every float rewrite (a select(v, 0.0, ...) fence
+// did not: NIR pushes an add with a constant into a select with a constant
+// arm). So error terms are computed from fenced sums, and fenced themselves
+// before they join other sums.
 fn gf_fence(v: f32) -> f32 {
-    let b = bitcast<u32>(v);
-    return bitcast<f32>(b ^ (u32(b == 0x7fc0deadu) << 31u));
+    return fence(v);
 }
 
 // a + b = s + err exactly, whichever is larger (2Sum).
