@@ -271,19 +271,32 @@ impl Context {
                 got: data.len(),
             });
         }
-        self.new_tensor(shape, T::DTYPE, |start, n| {
-            let (buffer, charge) = self.create_storage((n * size) as u64, true)?;
-            {
-                let mut view = buffer
-                    .slice(..)
-                    .get_mapped_range_mut()
-                    .map_err(|e| self.lost.explain(&self.device, Error::Gpu(e.to_string())))?;
-                view.slice(..n * size)
-                    .copy_from_slice(bytemuck::cast_slice(&data[start..start + n]));
+        // Pooled buffers written through the queue: on Mesa's adapters a
+        // fresh buffer mapped at creation costs its pages' first touch and,
+        // on GL, more copies (2^24 elements: 35 against 19 ms on lavapipe,
+        // 67 against 44 ms on llvmpipe GL). The queue orders the write
+        // before any later submission.
+        let t = self.empty_as(shape, T::DTYPE)?;
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        self.scoped(|| {
+            for p in &t.parts {
+                let b = &bytes[p.start * size..(p.start + p.len) * size];
+                // Whole 4-byte words: an odd 16-bit tail is padded with the
+                // buffer's 2 bytes past the tensor (its storage is rounded up).
+                let whole = b.len() / 4 * 4;
+                if whole > 0 {
+                    self.queue.write_buffer(&p.buffer, p.offset, &b[..whole]);
+                }
+                if whole < b.len() {
+                    let mut tail = [0u8; 4];
+                    tail[..b.len() - whole].copy_from_slice(&b[whole..]);
+                    self.queue
+                        .write_buffer(&p.buffer, p.offset + whole as u64, &tail);
+                }
             }
-            buffer.unmap();
-            Ok(Part::new((buffer, charge), start, n, None))
-        })
+        })?;
+        self.lost.check()?;
+        Ok(t)
     }
 
     /// f32 `data` rounded to `dtype` (to nearest, ties to even) and uploaded
