@@ -27,7 +27,9 @@ pub enum Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reduce {
     /// The row's max `m` and `t = sum(exp(x - m)) - 1` (softmax,
-    /// log_softmax); the WGSL file defines `fn axis_value(x, m, t)`.
+    /// log_softmax); the WGSL file defines `fn axis_prep(m, t)` (the row's
+    /// constants, formed once per row where the kernel allows) and
+    /// `fn axis_value(x, m, t, c)`.
     MaxSumExp,
     /// The threshold `tau` of the projection onto the probability simplex
     /// (sparsemax); the WGSL file defines `fn axis_value(x, tau)`.
