@@ -157,34 +157,37 @@ fn expm1_reduced(r: f32) -> f32 {
     return fma(q * r, r, r);
 }
 
+// Cody–Waite reduction for exp(dh + dl): n = round(dh / ln 2) and
+// m = expm1(r) on the reduced argument r = dh - n ln 2 + dl (|r| <= 0.375),
+// so exp(dh + dl) = 2^n (1 + m). Returned as (m, n). dh - n * LN2_HI is
+// exact (see LN2_HI); the rest carries a tiny error. For |dh| <= 300 and a
+// small correction |dl| <= 0.03.
+fn exp_reduce(dh: f32, dl: f32) -> vec2<f32> {
+    let n = round(dh * LOG2E);
+    return vec2<f32>(expm1_reduced(((dh - n * LN2_HI) - n * LN2_LO) + dl), n);
+}
+
 // exp(dh + dl), where dl is a small correction (|dl| <= 0.03) carrying the
 // bits of the argument that do not fit in dh. Valid for dh <= 88; 0 below
 // -104 (beneath the smallest subnormal). About 1 ULP. Branch-free: a CPU
 // adapter runs both sides of every divergent branch.
 fn exp_hl(dh: f32, dl: f32) -> f32 {
     // From -150 down the two-step scaling below underflows to 0 anyway.
-    let d = max(dh, -150.0);
-    let n = round(d * LOG2E);
-    // d - n*LN2_HI is exact (see LN2_HI); the rest carries a tiny error.
-    let r = ((d - n * LN2_HI) - n * LN2_LO) + dl;
-    let p = 1.0 + expm1_reduced(r);
+    let e = exp_reduce(max(dh, -150.0), dl);
     // Scale by 2^n in two exact steps so that 2^n itself never leaves the
     // normal range (n runs from -217 to 127).
-    let ni = i32(n);
+    let ni = i32(e.y);
     let n1 = ni >> 1u;
-    return (p * pow2i(n1)) * pow2i(ni - n1);
+    return ((1.0 + e.x) * pow2i(n1)) * pow2i(ni - n1);
 }
 
-// exp(dh + dl) = (p.x + p.y) 2^p.z with p.x = 1 + m, m = expm1(r) on the
-// reduced argument, and p.y the rounding error of that sum: for
-// -200 <= dh <= 88 and |dl| <= 2^-8. The caller scales (results far below
-// the normal range keep their precision). Branch-free.
+// exp(dh + dl) = (p.x + p.y) 2^p.z with p.x = 1 + m (exp_reduce) and p.y
+// the rounding error of that sum: for -200 <= dh <= 88 and |dl| <= 2^-8. The
+// caller scales (results far below the normal range keep their precision).
 fn exp_pair(dh: f32, dl: f32) -> vec3<f32> {
-    let n = round(dh * LOG2E);
-    let r = ((dh - n * LN2_HI) - n * LN2_LO) + dl;
-    let m = expm1_reduced(r);
-    let p = 1.0 + m;
-    return vec3<f32>(p, add_err(1.0, m, p), n);
+    let e = exp_reduce(dh, dl);
+    let p = 1.0 + e.x;
+    return vec3<f32>(p, add_err(1.0, e.x, p), e.y);
 }
 
 // exp(a - b) for finite a, b with a <= b + 64, accurate to about 1 ULP even

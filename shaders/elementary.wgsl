@@ -28,11 +28,9 @@ fn tanh_f32(x: f32) -> f32 {
     let sign = bitcast<f32>((b & F32_SIGN_MASK) | 0x3f800000u); // +-1
     // |x| clamped to 9.5 by its bits; past 9.1 tanh rounds to +-1.
     let a = bitcast<f32>(min(ab, 0x41180000u));
-    let d = -2.0 * a;
-    let n = round(d * LOG2E);
-    let q = expm1_reduced((d - n * LN2_HI) - n * LN2_LO);
-    let t = pow2i(i32(n));
-    let m = two_sum(t - 1.0, t * q);
+    let e = exp_reduce(-2.0 * a, 0.0);
+    let t = pow2i(i32(e.y));
+    let m = two_sum(t - 1.0, t * e.x);
     let den = 2.0 + m.x;
     let v = div2(-m.x, -m.y, den, add_err(2.0, m.x, den) + m.y);
     let r = select(sign * v, sign, ab > 0x41119999u);

@@ -88,11 +88,11 @@ fn ef_two_prod(a: f32, b: f32) -> vec2<f32> {
 // residual nh - q dh. For |dh| in [2^-60, 2^60] and a quotient far from
 // overflow and underflow (the exp-family callers stay within [2^-45, 8]).
 fn ef_div2(nh: f32, nl: f32, dh: f32, dl: f32) -> f32 {
-    let q = nh / dh;
     if (DIV_EXACT) {
-        // q rounds once (common.wgsl); the low parts enter to first order.
-        return q + (nl - q * dl) / dh;
+        // Division rounds correctly: common.wgsl's first-order div2.
+        return div2(nh, nl, dh, dl);
     }
+    let q = nh / dh;
     let p = ef_two_prod(q, dh);
     let r = ((nh - p.x) - p.y) + (nl - q * dl);
     return q + r / dh;

@@ -1,7 +1,7 @@
 // Helpers of the gelu-family ops (gelu, tanh_shrink, softsign, squareplus);
-// any op may call them. Every name starts `gf_`.
+// any op may call them. Every name starts `gf_`; error terms are fenced
+// with common.wgsl's `fence` (see below).
 //
-//   gf_fence(v) -> f32                 v, opaque to the compiler's algebra.
 //   gf_two_sum(a, b) -> vec2<f32>      a + b = s + err exactly (any order).
 //   gf_add_err(c, e, s) -> f32         the rounding error of s = c + e for
 //                                      |e| <= |c| (Fast2Sum).
@@ -16,34 +16,31 @@
 // A pair (hi, lo) stands for the unevaluated sum hi + lo: carrying rounding
 // errors keeps each op close to one final rounding.
 
-// v itself, in a form no algebraic rewrite can see through. WGSL cannot
-// mark a float op exact, and Mesa's NIR (lavapipe, llvmpipe, and the other
-// Mesa drivers) treats every unmarked one as reassociable (measured):
+// Why the fences: WGSL cannot mark a float op exact, and Mesa's NIR
+// (lavapipe, llvmpipe, and the other Mesa drivers) treats every unmarked one
+// as reassociable (measured):
 // - it rewrites (a + b) - a to b and 1 - (1 + e) to -e, so the textbook
 //   error terms (2Sum, Fast2Sum) come out as 0;
 // - it moves a constant added to a sum into that sum's own chain, so a
 //   small constant added to the error term of a product lands next to a
 //   large partial product inside it and is rounded away.
-// The fence (common.wgsl's `fence`) changes only one NaN bit pattern, which
-// no arithmetic here yields, but the compiler cannot know that, and integer
-// ops hide the value from every float rewrite (a select(v, 0.0, ...) fence
-// did not: NIR pushes an add with a constant into a select with a constant
-// arm). So error terms are computed from fenced sums, and fenced themselves
-// before they join other sums.
-fn gf_fence(v: f32) -> f32 {
-    return fence(v);
-}
+// common.wgsl's `fence` changes only one NaN bit pattern, which no
+// arithmetic here yields, but the compiler cannot know that, and integer ops
+// hide the value from every float rewrite (a select(v, 0.0, ...) fence did
+// not: NIR pushes an add with a constant into a select with a constant arm).
+// So error terms are computed from fenced sums, and fenced themselves before
+// they join other sums.
 
 // a + b = s + err exactly, whichever is larger (2Sum).
 fn gf_two_sum(a: f32, b: f32) -> vec2<f32> {
-    let s = gf_fence(a + b);
-    let bb = gf_fence(s - a);
-    return vec2<f32>(s, gf_fence((a - (s - bb)) + (b - bb)));
+    let s = fence(a + b);
+    let bb = fence(s - a);
+    return vec2<f32>(s, fence((a - (s - bb)) + (b - bb)));
 }
 
 // The rounding error of s = c + e for |e| <= |c| (Fast2Sum).
 fn gf_add_err(c: f32, e: f32, s: f32) -> f32 {
-    return gf_fence(e - (gf_fence(s) - c));
+    return fence(e - (fence(s) - c));
 }
 
 // x with the low 12 bits of its significand cleared: x and x - gf_hi12(x)
@@ -64,7 +61,7 @@ fn gf_two_prod(a: f32, b: f32) -> vec2<f32> {
     let al = a - ah;
     let bh = gf_hi12(b);
     let bl = b - bh;
-    return vec2<f32>(p, gf_fence((((ah * bh - p) + ah * bl) + al * bh) + al * bl));
+    return vec2<f32>(p, fence((((ah * bh - p) + ah * bl) + al * bh) + al * bl));
 }
 
 // exp(r) - 1 for |r| <= 0.37 as a pair: Taylor to degree 8 (the rest is

@@ -261,10 +261,7 @@ impl Context {
         if let Some(c) = opts.max_binding_size {
             max_binding = max_binding.min(c);
         }
-        let softmax_single_pass = opts.softmax_single_pass.unwrap_or(
-            info.as_ref()
-                .is_none_or(|i| i.device_type != wgpu::DeviceType::Cpu),
-        );
+        let softmax_single_pass = opts.softmax_single_pass.unwrap_or(!cpu);
         let mut max_groups = limits.max_compute_workgroups_per_dimension;
         if let Some(c) = opts.max_workgroups_per_dimension {
             max_groups = max_groups.min(c);

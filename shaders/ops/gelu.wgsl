@@ -95,7 +95,7 @@ fn gelu_erf(x: f32) -> f32 {
     // h fenced, or 1 - (1 - sh) folds to sh).
     let sh = gf_scale(q.x, e.z);
     let sl = gf_scale(ql, e.z);
-    let h = gf_fence(1.0 - sh);
+    let h = fence(1.0 - sh);
     let l = ((1.0 - h) - sh) - sl;
     let y = gf_two_prod(x, h);
     return y.x + (y.y + x * l);

@@ -16,9 +16,10 @@ fn activate(x: f32) -> f32 {
     let fx = ef_frexp(xs);
     let mx = fx.x;
     let zp = two_prod(beta, xs);
-    // |z| clamped by its bits (an overflowing product included).
-    let sat = (bitcast<u32>(zp.x) & F32_ABS_MASK) >= 0x43480000u;
-    let a = bitcast<f32>(min(bitcast<u32>(zp.x) & F32_ABS_MASK, 0x43480000u));
+    // |z| clamped to 200 by its bits (an overflowing product included).
+    let za = bitcast<u32>(zp.x) & F32_ABS_MASK;
+    let sat = za >= 0x43480000u;
+    let a = bitcast<f32>(min(za, 0x43480000u));
     let neg = zp.x < 0.0;
     let zl = select(zp.y, 0.0, sat);
     let p = exp_pair(-a, select(-zl, zl, neg));

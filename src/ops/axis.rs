@@ -283,7 +283,6 @@ pub(super) fn encode(
     let planes = (max_elems / plane)
         .min((ctx.max_binding / 8) as usize / inner)
         .clamp(1, outer);
-    let stats = scratch(ctx, Scratch::Stats, (planes * inner) as u64 * 8)?;
     // A thread per row for strided rows (neighbouring threads walk
     // neighbouring columns) and, on CPU adapters, for rows up to COLS_MAX_LEN
     // (llvmpipe's barriers cost far more than walking a short row in one
@@ -296,9 +295,22 @@ pub(super) fn encode(
         (stats_kernel(StatsPass::Cols), true)
     };
     let row_norm = inner == 1 && !thread_per_row;
-    let fused = ctx.softmax_single_pass && out.is_some() && inner == 1 && len <= FUSED_MAX;
-    // A thread per row out of place: both passes in one dispatch.
-    let cols_fused = thread_per_row && out.is_some() && !fused;
+    // Out of place, statistics and values in one dispatch: rows that fit in
+    // workgroup memory on GPUs (a workgroup per row), rows a thread walks
+    // elsewhere (read again from cache). Neither needs the stats buffer.
+    let one_pass = if out.is_none() {
+        None
+    } else if ctx.softmax_single_pass && inner == 1 && len <= FUSED_MAX {
+        Some((StatsPass::Fused, 1))
+    } else if thread_per_row {
+        Some((StatsPass::ColsFused, ctx.wg_size as usize))
+    } else {
+        None
+    };
+    let stats = match one_pass {
+        Some(_) => None,
+        None => Some(scratch(ctx, Scratch::Stats, (planes * inner) as u64 * 8)?),
+    };
     let mut p0 = 0;
     while p0 < outer {
         let first = p0 * plane;
@@ -307,7 +319,7 @@ pub(super) fn encode(
             .min((part_end(x, first) - first) / plane);
         let count = np * plane;
         let (xb, xo, xs, base) = window(ctx, x, first, count);
-        if cols_fused {
+        if let Some((k, rows_per_group)) = one_pass {
             let (yb, yo, ys, _) = window(ctx, dst, first, count);
             let p = Params {
                 outer: np as u32,
@@ -318,33 +330,15 @@ pub(super) fn encode(
                 ..Default::default()
             };
             pass.run(
-                stats_kernel(StatsPass::ColsFused),
+                stats_kernel(k),
                 p,
                 &[(0, xb, xo, Some(xs)), (4, yb, yo, Some(ys))],
-                ((np * inner) as u64).div_ceil(ctx.wg_size as u64),
+                ((np * inner) as u64).div_ceil(rows_per_group as u64),
             )?;
             p0 += np;
             continue;
         }
-        if fused {
-            let (yb, yo, ys, _) = window(ctx, dst, first, count);
-            let p = Params {
-                outer: np as u32,
-                len: len as u32,
-                inner: 1,
-                count: count as u32,
-                base,
-                ..Default::default()
-            };
-            pass.run(
-                stats_kernel(StatsPass::Fused),
-                p,
-                &[(0, xb, xo, Some(xs)), (4, yb, yo, Some(ys))],
-                np as u64,
-            )?;
-            p0 += np;
-            continue;
-        }
+        let stats = stats.as_ref().expect("two passes have a stats buffer");
         let rows = (np * inner) as u64;
         let p = Params {
             outer: np as u32,
@@ -359,12 +353,7 @@ pub(super) fn encode(
         } else {
             rows
         };
-        pass.run(
-            k1,
-            p,
-            &[(0, xb, xo, Some(xs)), (1, &stats, 0, None)],
-            groups,
-        )?;
+        pass.run(k1, p, &[(0, xb, xo, Some(xs)), (1, stats, 0, None)], groups)?;
         if row_norm {
             let (yb, yo, ys, _) = window(ctx, dst, first, count);
             let (kernel, b) = match out {
@@ -377,7 +366,7 @@ pub(super) fn encode(
                     vec![
                         (0, xb, xo, Some(xs)),
                         (1, yb, yo, Some(ys)),
-                        (3, &stats, 0, None),
+                        (3, stats, 0, None),
                     ],
                 ),
                 None => (
@@ -386,7 +375,7 @@ pub(super) fn encode(
                         layout: NormLayout::Rows,
                         inplace: true,
                     },
-                    vec![(1, yb, yo, Some(ys)), (3, &stats, 0, None)],
+                    vec![(1, yb, yo, Some(ys)), (3, stats, 0, None)],
                 ),
             };
             pass.run(kernel, p, &b, np as u64)?;
@@ -397,7 +386,7 @@ pub(super) fn encode(
                 Params { first: 0, ..p },
                 first,
                 count,
-                &stats,
+                stats,
             )?;
         }
         p0 += np;
