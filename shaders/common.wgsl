@@ -111,7 +111,8 @@ fn div(a: f32, b: f32) -> f32 {
 // unsigned min that changes only the NaN pattern 0xffffffff, which no
 // arithmetic here yields), which no float rewrite sees through: error-free
 // transforms fence their sums. One vector min: on lavapipe a fence built
-// from a compare and a shift cost 3-6 ms per 2^24 elements.
+// from a compare and a shift cost 2-6 ms per use per 2^24 elements
+// (peers/probes/sigmoid.txt).
 fn fence(v: f32) -> f32 {
     return bitcast<f32>(min(bitcast<u32>(v), 0xfffffffeu));
 }

@@ -19,7 +19,7 @@ macro_rules! shader {
 
 /// Items each invocation of a wide elementwise kernel (`Width::Vec4`,
 /// `Width::Vec8`) takes: `WIDE_ITEMS` in every module (common.wgsl).
-pub(crate) const WIDE_ITEMS: u32 = 4;
+pub const WIDE_ITEMS: u32 = 4;
 
 /// Load/store width of an elementwise kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -4,7 +4,7 @@
 //! (wgact through `Context::new`, burn through a `WgpuSetup` made here on the
 //! same backend, with the adapter's features and limits). The method, for both:
 //! upload once; then per iteration run the op and wait for the device; the
-//! median wall time over at least 5 iterations and about `BUDGET` each, the
+//! median wall time over at least 5 iterations and about `BUDGET` each (`wgact_peers::medians`), the
 //! libraries (and the copy) taking turns within each round; GB/s counts
 //! 8 bytes per element (one read, one write). The device's own
 //! `copy_buffer_to_buffer` of the same size, timed the same way, is the
@@ -16,33 +16,8 @@
 
 use burn::tensor::activation as bact;
 use burn::tensor::{Device, Tensor, TensorData};
-use std::time::{Duration, Instant};
 use wgact::{Activation, Context, Relu, verify, wgpu};
-
-const BUDGET: Duration = Duration::from_millis(400);
-
-/// Median seconds of each of `fs`, after one warm-up call each, timed in
-/// interleaved rounds (one call of each per round), so that the machine's
-/// drift during a measurement touches them all alike.
-fn medians<const N: usize>(fs: [&mut dyn FnMut(); N]) -> [f64; N] {
-    let mut fs = fs;
-    for f in fs.iter_mut() {
-        f();
-    }
-    let mut t: [Vec<f64>; N] = std::array::from_fn(|_| Vec::new());
-    let start = Instant::now();
-    while t[0].len() < 5 || (start.elapsed() < BUDGET * N as u32 && t[0].len() < 200) {
-        for (f, ts) in fs.iter_mut().zip(t.iter_mut()) {
-            let s = Instant::now();
-            f();
-            ts.push(s.elapsed().as_secs_f64());
-        }
-    }
-    t.map(|mut v| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    })
-}
+use wgact_peers::medians;
 
 /// A burn device on the adapter wgact would choose (`WGPU_BACKEND`).
 fn burn_device() -> (Device, String) {

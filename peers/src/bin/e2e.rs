@@ -1,20 +1,7 @@
 //! End-to-end parts of relu at 2^24 on the adapter `WGPU_BACKEND` picks:
-//! upload, op, readback, each timed alone (median of 9).
-use std::time::Instant;
+//! upload, op, readback, each timed alone (median, `wgact_peers::medians`).
 use wgact::{Activation, Context, Relu, wgpu};
-
-fn med(mut f: impl FnMut()) -> f64 {
-    f();
-    let mut t: Vec<f64> = (0..9)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
+use wgact_peers::median_ms as med;
 
 fn main() {
     let ctx = Context::new().unwrap();
@@ -29,7 +16,7 @@ fn main() {
     let wb = med(|| {
         let x = ctx.empty(&[n]).unwrap();
         ctx.queue()
-            .write_buffer(x.buffer(), x.offset(), bytemuck_f32(&data));
+            .write_buffer(x.buffer(), x.offset(), bytemuck::cast_slice(&data));
         ctx.queue().submit([]);
         let _ = ctx.device().poll(wgpu::PollType::wait_indefinitely());
         drop(x);
@@ -54,8 +41,4 @@ fn main() {
         "{}: upload {up:.1} ms, apply {op:.1} ms, read {rd:.1} ms, all {all:.1} ms",
         ctx.describe()
     );
-}
-
-fn bytemuck_f32(v: &[f32]) -> &[u8] {
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, v.len() * 4) }
 }

@@ -1,22 +1,9 @@
 //! Kernel-shape probe: vec4 copy kernels of different shapes at 2^24 f32
 //! elements on the adapter `WGPU_BACKEND` picks, wall time per dispatch +
-//! wait (median of 15). Finds what separates wgact's elementwise kernel
+//! wait (median, `wgact_peers::medians`). Finds what separates wgact's elementwise kernel
 //! from burn's on CPU adapters.
-use std::time::Instant;
-use wgact::{Context, wgpu};
-
-fn med(mut f: impl FnMut()) -> f64 {
-    f();
-    let mut t: Vec<f64> = (0..15)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
+use wgact::Context;
+use wgact_peers::{Probe, median_ms, uniform};
 
 const HEAD: &str = "
 struct P { len: u32, a: u32, b: u32, c: u32 }
@@ -27,20 +14,12 @@ struct P { len: u32, a: u32, b: u32, c: u32 }
 
 fn main() {
     let ctx = Context::new().unwrap();
-    let dev = ctx.device();
     let n = 1usize << 24;
     let data: Vec<f32> = (0..n).map(|i| (i as f32).sin()).collect();
     let x = ctx.upload(&data, &[n]).unwrap();
     let y = ctx.empty(&[n]).unwrap();
     let vecs = (n / 4) as u32;
-    let ubuf = dev.create_buffer(&wgpu::BufferDescriptor {
-        label: None,
-        size: 16,
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    ctx.queue()
-        .write_buffer(&ubuf, 0, bytemuck_u32(&[vecs, 0, 0, 0]));
+    let ubuf = uniform(&ctx, bytemuck::cast_slice(&[vecs, 0, 0, 0]));
     // (name, workgroup size, elements (vec4s) per invocation, body)
     let strided = |per: u32| {
         format!(
@@ -62,53 +41,9 @@ fn main() {
         let src = format!(
             "{HEAD}\nconst WG: u32 = {wg}u;\n@compute @workgroup_size({wg})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {{\n{body}\n}}\n"
         );
-        let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: None,
-            source: wgpu::ShaderSource::Wgsl(src.into()),
-        });
-        let pipeline = dev.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: None,
-            layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        let group = dev.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: x.buffer().as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: y.buffer().as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: ubuf.as_entire_binding(),
-                },
-            ],
-        });
+        let probe = Probe::new(&ctx, &src, &[], &[x.buffer(), y.buffer(), &ubuf]);
         let groups = (vecs / per).div_ceil(wg);
-        let (gx, gy) = if groups > 65535 {
-            (65535u32.min(1 << 15), groups.div_ceil(1 << 15))
-        } else {
-            (groups, 1)
-        };
-        let t = med(|| {
-            let mut enc = dev.create_command_encoder(&Default::default());
-            {
-                let mut pass = enc.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&pipeline);
-                pass.set_bind_group(0, &group, &[]);
-                pass.dispatch_workgroups(gx, gy, 1);
-            }
-            ctx.queue().submit([enc.finish()]);
-            let _ = dev.poll(wgpu::PollType::wait_indefinitely());
-        });
+        let t = median_ms(|| probe.run(&ctx, groups));
         let got = ctx.read(&y).unwrap();
         let ok = got
             .iter()
@@ -120,13 +55,7 @@ fn main() {
             if ok { "ok" } else { "WRONG" }
         );
         let z = vec![0f32; n];
-        ctx.queue().write_buffer(y.buffer(), 0, bytemuck_f32(&z));
+        ctx.queue()
+            .write_buffer(y.buffer(), 0, bytemuck::cast_slice(&z));
     }
-}
-
-fn bytemuck_u32(v: &[u32]) -> &[u8] {
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, v.len() * 4) }
-}
-fn bytemuck_f32(v: &[f32]) -> &[u8] {
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, v.len() * 4) }
 }
