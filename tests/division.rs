@@ -7,7 +7,7 @@
 //! division is not trusted, forced on this adapter: every op within bounds.
 
 mod common;
-use common::ctx;
+use common::{ctx, encode_kernel};
 use wgact::ulp::ulp_error;
 use wgact::{Context, ContextOptions, verify, wgpu};
 
@@ -32,47 +32,17 @@ fn bind(t: &wgact::Tensor) -> wgpu::BufferBinding<'_> {
 }
 
 fn divide(c: &Context, a: &[f32], b: &[f32]) -> Vec<f32> {
-    let d = c.device();
-    let module = d.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some("division probe"),
-        source: wgpu::ShaderSource::Wgsl(SHADER.into()),
-    });
-    let pipeline = d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some("division probe"),
-        layout: None,
-        module: &module,
-        entry_point: Some("main"),
-        compilation_options: Default::default(),
-        cache: None,
-    });
     let ta = c.upload(a, &[a.len()]).unwrap();
     let tb = c.upload(b, &[b.len()]).unwrap();
     let tq = c.zeros(&[a.len()]).unwrap();
-    let group = d.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: None,
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(bind(&ta)),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: wgpu::BindingResource::Buffer(bind(&tb)),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: wgpu::BindingResource::Buffer(bind(&tq)),
-            },
-        ],
-    });
-    let mut enc = d.create_command_encoder(&Default::default());
-    {
-        let mut pass = enc.begin_compute_pass(&Default::default());
-        pass.set_pipeline(&pipeline);
-        pass.set_bind_group(0, &group, &[]);
-        pass.dispatch_workgroups(a.len().div_ceil(64) as u32, 1, 1);
-    }
+    let mut enc = c.device().create_command_encoder(&Default::default());
+    encode_kernel(
+        c,
+        &mut enc,
+        SHADER,
+        &[&ta, &tb, &tq].map(|t| wgpu::BindingResource::Buffer(bind(t))),
+        a.len().div_ceil(64) as u32,
+    );
     c.queue().submit([enc.finish()]);
     c.read(&tq).unwrap()
 }

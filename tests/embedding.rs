@@ -3,7 +3,7 @@
 //! pooled intermediates, async readback, 8 threads on one context.
 
 mod common;
-use common::{ctx, random};
+use common::{ctx, encode_kernel, random};
 use std::sync::Arc;
 use wgact::wgpu;
 use wgact::{Activation, Context, Error, Relu, cpu, ulp::ulp_error, verify};
@@ -134,40 +134,13 @@ fn caller_affine(
     scale: f32,
     shift: f32,
 ) {
-    let module = c.device().create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some("caller affine"),
-        source: wgpu::ShaderSource::Wgsl(
-            format!(
-                "@group(0) @binding(0) var<storage, read_write> d: array<f32>;
-                 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) {{
-                     if (g.x < {n}u) {{ d[g.x] = d[g.x] * {scale:?} + {shift:?}; }}
-                 }}"
-            )
-            .into(),
-        ),
-    });
-    let p = c
-        .device()
-        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: None,
-            layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-    let bg = c.device().create_bind_group(&wgpu::BindGroupDescriptor {
-        label: None,
-        layout: &p.get_bind_group_layout(0),
-        entries: &[wgpu::BindGroupEntry {
-            binding: 0,
-            resource: buf.as_entire_binding(),
-        }],
-    });
-    let mut pass = enc.begin_compute_pass(&Default::default());
-    pass.set_pipeline(&p);
-    pass.set_bind_group(0, &bg, &[]);
-    pass.dispatch_workgroups(n.div_ceil(64), 1, 1);
+    let wgsl = format!(
+        "@group(0) @binding(0) var<storage, read_write> d: array<f32>;
+         @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) {{
+             if (g.x < {n}u) {{ d[g.x] = d[g.x] * {scale:?} + {shift:?}; }}
+         }}"
+    );
+    encode_kernel(c, enc, &wgsl, &[buf.as_entire_binding()], n.div_ceil(64));
 }
 
 #[test]
