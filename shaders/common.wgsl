@@ -129,22 +129,6 @@ fn two_sum(a: f32, b: f32) -> vec2<f32> {
     return vec2<f32>(s, fence((a - (s - bb)) + (b - bb)));
 }
 
-// exp(r) - 1 for |r| <= 0.7 (Taylor to degree 11: truncation below 2^-30
-// relative). Coefficients are 1/k!, k = 11 down to 2.
-fn expm1_poly(r: f32) -> f32 {
-    var q = 2.505210839e-08;
-    q = fma(q, r, 2.755731922e-07);
-    q = fma(q, r, 2.755731922e-06);
-    q = fma(q, r, 2.480158730e-05);
-    q = fma(q, r, 1.984126984e-04);
-    q = fma(q, r, 1.388888889e-03);
-    q = fma(q, r, 8.333333333e-03);
-    q = fma(q, r, 4.166666667e-02);
-    q = fma(q, r, 1.666666667e-01);
-    q = fma(q, r, 5.000000000e-01);
-    return fma(q * r, r, r);
-}
-
 // exp(r) - 1 for |r| <= 0.375, the range exp_hl's reduction leaves (with a
 // correction up to 0.03): Taylor to degree 7, the first term dropped below
 // 0.1 ULP there (the CPU path's expm1_reduced).

@@ -71,12 +71,16 @@ fn rows_inplace(
 
 // A window inside one row, whose stats are stats[0] (long contiguous rows,
 // normalised a window at a time): no per-element row index.
+fn normalize_single(x: f32) -> f32 {
+    let st = stats[0];
+    return axis_value(x, st.x, st.y, axis_prep(st.x, st.y));
+}
+
 @compute @workgroup_size(WG_SIZE)
 fn single(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_index(gid, nwg);
     if (i < sp.count) {
-        let st = stats[0];
-        dst[sp.base + i] = axis_value(src[sp.base + i], st.x, st.y, axis_prep(st.x, st.y));
+        dst[sp.base + i] = normalize_single(src[sp.base + i]);
     }
 }
 
@@ -84,7 +88,6 @@ fn single(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 fn single_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_index(gid, nwg);
     if (i < sp.count) {
-        let st = stats[0];
-        dst[sp.base + i] = axis_value(dst[sp.base + i], st.x, st.y, axis_prep(st.x, st.y));
+        dst[sp.base + i] = normalize_single(dst[sp.base + i]);
     }
 }
