@@ -269,6 +269,19 @@ impl OpInfo {
             .enumerate()
             .find(|(_, p)| p.name == name || p.aliases.contains(&name))
     }
+
+    /// The uniform slots of its default parameters, where it has
+    /// parameters other than an axis and every one has a default.
+    pub(crate) fn default_slots(&self) -> Option<[f32; MAX_PARAMS]> {
+        if self.params.iter().all(|p| p.kind == ParamKind::Axis) {
+            return None;
+        }
+        let mut s = [0.0; MAX_PARAMS];
+        for (d, p) in s.iter_mut().zip(self.params) {
+            *d = p.default?.slot();
+        }
+        Some(s)
+    }
 }
 
 /// The most parameters one op has: the uniform carries this many slots.
@@ -640,12 +653,10 @@ impl crate::Activation {
     /// Whether it has parameters, all at their defaults (bit for bit): its
     /// kernels then have them built in.
     pub(crate) fn has_default_params(&self) -> bool {
-        let op = self.op();
-        op.info().params.iter().any(|p| p.kind != ParamKind::Axis)
-            && op.default_activation().is_ok_and(|d| {
-                let (a, b) = (d.slots(), self.slots());
-                a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits())
-            })
+        self.info().default_slots().is_some_and(|d| {
+            let s = self.slots();
+            d.iter().zip(&s).all(|(x, y)| x.to_bits() == y.to_bits())
+        })
     }
 
     /// Whether each output element depends on its input element alone.

@@ -349,7 +349,7 @@ pub const SHARED: [&str; 5] = [
 /// order is written once, in the op table.
 pub fn param_prelude(op: Op) -> String {
     // The default values' slot bits, where every parameter has a default.
-    let defaults = op.default_activation().ok().map(|a| a.slots());
+    let defaults = op.info().default_slots();
     op.info()
         .params
         .iter()
