@@ -91,3 +91,28 @@ fn single_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         dst[sp.base + i] = normalize_single(dst[sp.base + i]);
     }
 }
+
+// The same in vec4s, where the window's base and count are multiples of 4
+// (`src4`/`dst4` alias `src`/`dst`; no entry point uses both views).
+@group(0) @binding(0) var<storage, read> src4: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> dst4: array<vec4<f32>>;
+
+fn normalize_single4(v: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(normalize_single(v.x), normalize_single(v.y), normalize_single(v.z), normalize_single(v.w));
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn single4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i < sp.count / 4u) {
+        dst4[sp.base / 4u + i] = normalize_single4(src4[sp.base / 4u + i]);
+    }
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn single4_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i < sp.count / 4u) {
+        dst4[sp.base / 4u + i] = normalize_single4(dst4[sp.base / 4u + i]);
+    }
+}

@@ -173,6 +173,57 @@ fn cols_fused(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     }
 }
 
+// The same rows, contiguous (inner == 1), with lengths and the window's
+// base multiples of 4: the walks load vec4s. The same buffers as `src` and
+// `out` at the same bindings, which no entry point uses together with them:
+// llvmpipe loads storage a component at a time through a per-lane loop, and
+// the loop and its checks cost per load, not per component.
+@group(0) @binding(0) var<storage, read> src4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> out4: array<vec4<f32>>;
+
+fn walk4(first: u32, count: u32) -> Stat {
+    var m = -F32_MAX;
+    var bad = 0u;
+    for (var k = 0u; k < count; k++) {
+        let v = src4[first + k];
+        track(v.x, &m, &bad);
+        track(v.y, &m, &bad);
+        track(v.z, &m, &bad);
+        track(v.w, &m, &bad);
+    }
+    var acc = acc_new();
+    var ones = 0.0;
+    for (var k = 0u; k < count; k++) {
+        let v = src4[first + k];
+        add_exp(&acc, &ones, v.x, m);
+        add_exp(&acc, &ones, v.y, m);
+        add_exp(&acc, &ones, v.z, m);
+        add_exp(&acc, &ones, v.w, m);
+    }
+    return Stat(m, excess(ones, acc_total(acc)), bad != 0u);
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn cols_fused4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = flat_index(gid, nwg);
+    if (row >= sp.outer) {
+        return;
+    }
+    let n = sp.len / 4u;
+    let first = sp.base / 4u + row * n;
+    let st = row_stat(walk4(first, n));
+    let c = axis_prep(st.x, st.y);
+    for (var k = 0u; k < n; k++) {
+        let v = src4[first + k];
+        out4[first + k] = vec4<f32>(
+            axis_value(v.x, st.x, st.y, c),
+            axis_value(v.y, st.x, st.y, c),
+            axis_value(v.z, st.x, st.y, c),
+            axis_value(v.w, st.x, st.y, c),
+        );
+    }
+}
+
 // Long rows, pass 1a: one workgroup per block of `sp.block` elements of the
 // window, one row's elements `sp.inner` apart; writes the block's partial to
 // stats[sp.pbase + b].
@@ -234,6 +285,19 @@ fn colblocks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     }
     let n = min(sp.block, sp.count - start);
     stats[(sp.pbase + b) * sp.len + c] = partial(walk(sp.base + start * sp.inner + c, n, sp.inner));
+}
+
+// Long contiguous rows (one column: inner == 1, sp.len == 1), pass 1a in
+// vec4s where the window's base, the block and the count are multiples of 4.
+@compute @workgroup_size(WG_SIZE)
+fn colblocks4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let b = flat_index(gid, nwg);
+    let start = b * sp.block;
+    if (start >= sp.count) {
+        return;
+    }
+    let n = min(sp.block, sp.count - start);
+    stats[sp.pbase + b] = partial(walk4((sp.base + start) / 4u, n / 4u));
 }
 
 // Long strided rows, pass 1b: thread c merges the sp.count partials of

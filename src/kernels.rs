@@ -268,8 +268,14 @@ pub enum StatsPass {
     /// A thread per row, statistics and values in one dispatch (CPU
     /// adapters: the row is read again from cache, not from memory).
     ColsFused,
+    /// [`StatsPass::ColsFused`] for contiguous rows in vec4s (lengths and
+    /// the window's base multiples of 4).
+    ColsFused4,
     /// Long strided rows: per-(block, column) partials.
     ColBlocks,
+    /// [`StatsPass::ColBlocks`] for one contiguous column (inner == 1) in
+    /// vec4s (the window's base, the block and the count multiples of 4).
+    ColBlocks4,
     /// Long strided rows: partials merged per column.
     ColCombine,
 }
@@ -283,6 +289,9 @@ pub enum NormLayout {
     Rows,
     /// A window inside one row (stats[0]), a thread per element.
     Single,
+    /// [`NormLayout::Single`] in vec4s (the window's base and count
+    /// multiples of 4).
+    Single4,
 }
 
 /// A compute kernel: one module and one entry point.
@@ -465,11 +474,17 @@ impl Kernel {
                 }
                 Kind::Axis(Reduce::MaxSumExp) => {
                     for pass in [
-                        Rows, Cols, Blocks, Combine, Fused, ColsFused, ColBlocks, ColCombine,
+                        Rows, Cols, Blocks, Combine, Fused, ColsFused, ColsFused4, ColBlocks,
+                        ColBlocks4, ColCombine,
                     ] {
                         v.push(Kernel::Stats { op, pass });
                     }
-                    for layout in [NormLayout::Elements, NormLayout::Rows, NormLayout::Single] {
+                    for layout in [
+                        NormLayout::Elements,
+                        NormLayout::Rows,
+                        NormLayout::Single,
+                        NormLayout::Single4,
+                    ] {
                         for inplace in [false, true] {
                             v.push(Kernel::Norm {
                                 op,
@@ -664,6 +679,16 @@ impl Kernel {
                 inplace: true,
                 ..
             } => "single_inplace",
+            Kernel::Norm {
+                layout: NormLayout::Single4,
+                inplace: false,
+                ..
+            } => "single4",
+            Kernel::Norm {
+                layout: NormLayout::Single4,
+                inplace: true,
+                ..
+            } => "single4_inplace",
             Kernel::Stats { pass, .. } => match pass {
                 Rows => "rows",
                 Cols => "cols",
@@ -671,7 +696,9 @@ impl Kernel {
                 Combine => "combine",
                 Fused => "fused",
                 ColsFused => "cols_fused",
+                ColsFused4 => "cols_fused4",
                 ColBlocks => "colblocks",
+                ColBlocks4 => "colblocks4",
                 ColCombine => "colcombine",
             },
         }

@@ -163,7 +163,23 @@ pub(super) fn encode(
         if src_binding {
             b.push((0, xb, xo, Some(xs)));
         }
-        pass.run(norm, p, &b, (count as u64).div_ceil(ctx.wg_size as u64))
+        // A window inside one row in vec4s where it starts and ends on them.
+        let (norm, threads) = match norm {
+            Kernel::Norm {
+                op,
+                layout: NormLayout::Single,
+                inplace,
+            } if base % 4 == 0 && count % 4 == 0 => (
+                Kernel::Norm {
+                    op,
+                    layout: NormLayout::Single4,
+                    inplace,
+                },
+                count / 4,
+            ),
+            _ => (norm, count),
+        };
+        pass.run(norm, p, &b, (threads as u64).div_ceil(ctx.wg_size as u64))
     };
     // Pass 2 over outer slice `o`, with each row's stats at stats[i], in
     // windows within one buffer each.
@@ -320,6 +336,12 @@ pub(super) fn encode(
         let count = np * plane;
         let (xb, xo, xs, base) = window(ctx, x, first, count);
         if let Some((k, rows_per_group)) = one_pass {
+            // Contiguous rows in vec4s where lengths and the window allow.
+            let k = if k == StatsPass::ColsFused && inner == 1 && len % 4 == 0 && base % 4 == 0 {
+                StatsPass::ColsFused4
+            } else {
+                k
+            };
             let (yb, yo, ys, _) = window(ctx, dst, first, count);
             let p = Params {
                 outer: np as u32,
@@ -449,10 +471,16 @@ fn strided_long(
                     pbase: nblk as u32,
                     ..Default::default()
                 };
+                // One contiguous column in vec4s where the window allows.
+                let wide = inner == 1 && kb % 4 == 0 && kc % 4 == 0 && base % 4 == 0;
                 pass.run(
                     Kernel::Stats {
                         op,
-                        pass: StatsPass::ColBlocks,
+                        pass: if wide {
+                            StatsPass::ColBlocks4
+                        } else {
+                            StatsPass::ColBlocks
+                        },
                     },
                     p,
                     &[(0, xb, xo, Some(xs)), (1, &parts, 0, None)],
