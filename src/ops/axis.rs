@@ -169,7 +169,7 @@ pub(super) fn encode(
                 op,
                 layout: NormLayout::Single,
                 inplace,
-            } if base % 4 == 0 && count % 4 == 0 => (
+            } if base.is_multiple_of(4) && count.is_multiple_of(4) => (
                 Kernel::Norm {
                     op,
                     layout: NormLayout::Single4,
@@ -337,7 +337,11 @@ pub(super) fn encode(
         let (xb, xo, xs, base) = window(ctx, x, first, count);
         if let Some((k, rows_per_group)) = one_pass {
             // Contiguous rows in vec4s where lengths and the window allow.
-            let k = if k == StatsPass::ColsFused && inner == 1 && len % 4 == 0 && base % 4 == 0 {
+            let k = if k == StatsPass::ColsFused
+                && inner == 1
+                && len.is_multiple_of(4)
+                && base.is_multiple_of(4)
+            {
                 StatsPass::ColsFused4
             } else {
                 k
@@ -472,7 +476,10 @@ fn strided_long(
                     ..Default::default()
                 };
                 // One contiguous column in vec4s where the window allows.
-                let wide = inner == 1 && kb % 4 == 0 && kc % 4 == 0 && base % 4 == 0;
+                let wide = inner == 1
+                    && kb.is_multiple_of(4)
+                    && kc.is_multiple_of(4)
+                    && base.is_multiple_of(4);
                 pass.run(
                     Kernel::Stats {
                         op,
