@@ -117,6 +117,11 @@ fn fence(v: f32) -> f32 {
     return bitcast<f32>(min(bitcast<u32>(v), 0xfffffffeu));
 }
 
+// fence on each component.
+fn fence4(v: vec4<f32>) -> vec4<f32> {
+    return bitcast<vec4<f32>>(min(bitcast<vec4<u32>>(v), vec4<u32>(0xfffffffeu)));
+}
+
 // The rounding error of c + e for |e| <= |c| (Fast2Sum): c + e = fl(c + e) + err.
 fn add_err(c: f32, e: f32, sum: f32) -> f32 {
     return fence((c - fence(sum)) + e);

@@ -59,14 +59,21 @@ fn track(x: f32, m: ptr<function, f32>, bad: ptr<function, u32>) {
 // with no finite entry has t = -1; t = -1 also marks a row that comes out all
 // NaN.
 
-// Adds exp(x - mx) for a finite x (-inf adds nothing).
-fn add_exp(acc: ptr<function, Acc>, ones: ptr<function, f32>, x: f32, mx: f32) {
+// exp(x - m) for a finite x, 0 for -inf (1 for NaN and +inf, whose row
+// comes out all NaN): the term the stats pass sums, and what softmax keeps.
+fn exp_term(x: f32, m: f32) -> f32 {
     let b = bitcast<u32>(x);
-    let at_max = b == bitcast<u32>(mx);
+    return select(exp_diff(select(m, x, is_finite_bits(b)), m), 0.0, b == F32_NEG_INF_BITS);
+}
+
+// Adds x's term to a row's sum and returns it (exp_term): entries at the
+// max count in `ones`, the rest go to `acc`.
+fn add_exp(acc: ptr<function, Acc>, ones: ptr<function, f32>, x: f32, mx: f32) -> f32 {
+    let at_max = bitcast<u32>(x) == bitcast<u32>(mx);
     *ones += select(0.0, 1.0, at_max);
-    // Non-finite x is replaced by mx before exp and its term dropped.
-    let keep = !at_max && is_finite_bits(b);
-    acc_add(acc, select(0.0, exp_diff(select(mx, x, keep), mx), keep));
+    let e = exp_term(x, mx);
+    acc_add(acc, select(e, 0.0, at_max));
+    return e;
 }
 
 // t from the count of entries at the max and the sum of the others.

@@ -12,7 +12,7 @@ fn normalize(x: f32, i: u32) -> f32 {
     let o = idx / plane;
     let row = o * sp.inner + (idx - o * plane) % sp.inner;
     let st = stats[row];
-    return axis_value(x, st.x, st.y, axis_prep(st.x, st.y));
+    return axis_of(x, st.x, st.y, axis_prep(st.x, st.y));
 }
 
 @compute @workgroup_size(WG_SIZE)
@@ -47,7 +47,7 @@ fn rows(
     let c = axis_prep(st.x, st.y);
     let base = sp.base + row * sp.len;
     for (var k = lid.x; k < sp.len; k += WG_SIZE) {
-        dst[base + k] = axis_value(src[base + k], st.x, st.y, c);
+        dst[base + k] = axis_of(src[base + k], st.x, st.y, c);
     }
 }
 
@@ -65,7 +65,7 @@ fn rows_inplace(
     let c = axis_prep(st.x, st.y);
     let base = sp.base + row * sp.len;
     for (var k = lid.x; k < sp.len; k += WG_SIZE) {
-        dst[base + k] = axis_value(dst[base + k], st.x, st.y, c);
+        dst[base + k] = axis_of(dst[base + k], st.x, st.y, c);
     }
 }
 
@@ -73,7 +73,7 @@ fn rows_inplace(
 // normalised a window at a time): no per-element row index.
 fn normalize_single(x: f32) -> f32 {
     let st = stats[0];
-    return axis_value(x, st.x, st.y, axis_prep(st.x, st.y));
+    return axis_of(x, st.x, st.y, axis_prep(st.x, st.y));
 }
 
 @compute @workgroup_size(WG_SIZE)
@@ -101,18 +101,70 @@ fn normalize_single4(v: vec4<f32>) -> vec4<f32> {
     return vec4<f32>(normalize_single(v.x), normalize_single(v.y), normalize_single(v.z), normalize_single(v.w));
 }
 
+// WIDE_ITEMS vec4s per invocation, WG_SIZE apart, as the wide elementwise
+// kernels take them.
 @compute @workgroup_size(WG_SIZE)
-fn single4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i < sp.count / 4u) {
-        dst4[sp.base / 4u + i] = normalize_single4(src4[sp.base / 4u + i]);
+fn single4(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    for (var k = 0u; k < WIDE_ITEMS; k++) {
+        let i = wide_index(wid, nwg, lid.x, k);
+        if (i < sp.count / 4u) {
+            dst4[sp.base / 4u + i] = normalize_single4(src4[sp.base / 4u + i]);
+        }
     }
 }
 
 @compute @workgroup_size(WG_SIZE)
-fn single4_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i < sp.count / 4u) {
-        dst4[sp.base / 4u + i] = normalize_single4(dst4[sp.base / 4u + i]);
+fn single4_inplace(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    for (var k = 0u; k < WIDE_ITEMS; k++) {
+        let i = wide_index(wid, nwg, lid.x, k);
+        if (i < sp.count / 4u) {
+            dst4[sp.base / 4u + i] = normalize_single4(dst4[sp.base / 4u + i]);
+        }
+    }
+}
+
+// Long rows of an op that keeps its exp term (KEEP_TERM): group g of
+// 4 vec4s holds the terms exp(x - m_g) softmax_stats.wgsl's
+// `colgroups4` stored, m_g = parts[sp.pbase + g].x. Each is rescaled by
+// exp(m_g - M) (as a pair and a power of two applied last, so a subnormal
+// term is rounded once) and mapped in place.
+@group(0) @binding(4) var<storage, read> parts: array<vec2<f32>>;
+
+@compute @workgroup_size(WG_SIZE)
+fn kept4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let g = flat_index(gid, nwg);
+    let nv = sp.count / 4u;
+    let first = g * 8u;
+    if (first >= nv) {
+        return;
+    }
+    let st = stats[0];
+    let c = axis_prep(st.x, st.y);
+    // m_g - M <= 0 as an exact pair; below -150 the group's terms vanish
+    // (a group of -inf only has m_g = -F32_MAX, where the pair may overflow).
+    let d = two_sum(parts[sp.pbase + g].x, -st.x);
+    let low = !(d.x >= -150.0);
+    let p = exp_pair(select(d.x, -150.0, low), select(d.y, 0.0, low));
+    let k = i32(p.z);
+    let s1 = pow2i(k / 2);
+    let s2 = pow2i(k - k / 2);
+    let at = sp.base / 4u + first;
+    for (var j = 0u; j < min(8u, nv - first); j++) {
+        let e = dst4[at + j];
+        let t = ((e * p.x + fence4(e * p.y)) * s1) * s2;
+        dst4[at + j] = vec4<f32>(
+            axis_value(t.x, st.x, st.y, c),
+            axis_value(t.y, st.x, st.y, c),
+            axis_value(t.z, st.x, st.y, c),
+            axis_value(t.w, st.x, st.y, c),
+        );
     }
 }

@@ -2,7 +2,7 @@
 // entries and t = sum(exp(x - m)) - 1 (see softmax_common.wgsl). Stored as
 // (m, t); t = -1 marks a row whose result is all NaN (it holds a NaN or +inf,
 // or has no finite entry). -inf entries add 0. The op's `axis_value` maps
-// each element in the fused kernel (and in pass 2).
+// each element in the fused kernels (`axis_of` in pass 2).
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> stats: array<vec2<f32>>;
@@ -157,7 +157,8 @@ fn cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 // Rows a thread walks (as `cols`), out of place: the row's statistics, then
 // its values written to `out` in the same invocation, while the row is still
 // in the cache (CPU adapters: one read from memory and one write per element,
-// no second dispatch).
+// no second dispatch). An op that keeps its exp term (KEEP_TERM) has the
+// sum walk store it in `out`, and its values are mapped there in place.
 @compute @workgroup_size(WG_SIZE)
 fn cols_fused(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = flat_index(gid, nwg);
@@ -165,11 +166,31 @@ fn cols_fused(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
         return;
     }
     let first = row_base(row);
-    let st = row_stat(walk(first, sp.len, sp.inner));
+    var m = -F32_MAX;
+    var bad = 0u;
+    for (var k = 0u; k < sp.len; k++) {
+        track(src[first + k * sp.inner], &m, &bad);
+    }
+    var acc = acc_new();
+    var ones = 0.0;
+    for (var k = 0u; k < sp.len; k++) {
+        let i = first + k * sp.inner;
+        let e = add_exp(&acc, &ones, src[i], m);
+        if (KEEP_TERM) {
+            out[i] = e;
+        }
+    }
+    let st = row_stat(Stat(m, excess(ones, acc_total(acc)), bad != 0u));
     let c = axis_prep(st.x, st.y);
     for (var k = 0u; k < sp.len; k++) {
         let i = first + k * sp.inner;
-        out[i] = axis_value(src[i], st.x, st.y, c);
+        var v: f32;
+        if (KEEP_TERM) {
+            v = out[i];
+        } else {
+            v = src[i];
+        }
+        out[i] = axis_value(v, st.x, st.y, c);
     }
 }
 
@@ -181,16 +202,20 @@ fn cols_fused(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 @group(0) @binding(0) var<storage, read> src4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> out4: array<vec4<f32>>;
 
+fn max4(first: u32, count: u32, m: ptr<function, f32>, bad: ptr<function, u32>) {
+    for (var k = 0u; k < count; k++) {
+        let v = src4[first + k];
+        track(v.x, m, bad);
+        track(v.y, m, bad);
+        track(v.z, m, bad);
+        track(v.w, m, bad);
+    }
+}
+
 fn walk4(first: u32, count: u32) -> Stat {
     var m = -F32_MAX;
     var bad = 0u;
-    for (var k = 0u; k < count; k++) {
-        let v = src4[first + k];
-        track(v.x, &m, &bad);
-        track(v.y, &m, &bad);
-        track(v.z, &m, &bad);
-        track(v.w, &m, &bad);
-    }
+    max4(first, count, &m, &bad);
     var acc = acc_new();
     var ones = 0.0;
     for (var k = 0u; k < count; k++) {
@@ -211,10 +236,32 @@ fn cols_fused4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     }
     let n = sp.len / 4u;
     let first = sp.base / 4u + row * n;
-    let st = row_stat(walk4(first, n));
-    let c = axis_prep(st.x, st.y);
+    var m = -F32_MAX;
+    var bad = 0u;
+    max4(first, n, &m, &bad);
+    var acc = acc_new();
+    var ones = 0.0;
     for (var k = 0u; k < n; k++) {
         let v = src4[first + k];
+        let e = vec4<f32>(
+            add_exp(&acc, &ones, v.x, m),
+            add_exp(&acc, &ones, v.y, m),
+            add_exp(&acc, &ones, v.z, m),
+            add_exp(&acc, &ones, v.w, m),
+        );
+        if (KEEP_TERM) {
+            out4[first + k] = e;
+        }
+    }
+    let st = row_stat(Stat(m, excess(ones, acc_total(acc)), bad != 0u));
+    let c = axis_prep(st.x, st.y);
+    for (var k = 0u; k < n; k++) {
+        var v: vec4<f32>;
+        if (KEEP_TERM) {
+            v = out4[first + k];
+        } else {
+            v = src4[first + k];
+        }
         out4[first + k] = vec4<f32>(
             axis_value(v.x, st.x, st.y, c),
             axis_value(v.y, st.x, st.y, c),
@@ -300,6 +347,149 @@ fn colblocks4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     stats[sp.pbase + b] = partial(walk4((sp.base + start) / 4u, n / 4u));
 }
 
+// Long contiguous rows of an op that keeps its exp term (KEEP_TERM) on CPU
+// adapters, one column (inner == 1) in vec4s: a thread per group of
+// 4 vec4s of the window, held in registers: their max m_g (and
+// whether one is NaN or +inf), their terms exp(x - m_g) stored in `out4`,
+// their partial (m_g, t_g) to stats[sp.pbase + g]. `combine` merges the
+// partials; softmax_norm.wgsl's `kept4` rescales each group's stored terms
+// to exp(x - M) and maps them in place. Each element is loaded from storage
+// twice and exp taken once (the block path: three loads and two exps; on
+// llvmpipe each load costs per lane, cached or not).
+struct Group {
+    v0: vec4<f32>,
+    v1: vec4<f32>,
+    v2: vec4<f32>,
+    v3: vec4<f32>,
+    partial: vec2<f32>,
+}
+
+fn track4(v: vec4<f32>, m: ptr<function, f32>, bad: ptr<function, u32>) {
+    track(v.x, m, bad);
+    track(v.y, m, bad);
+    track(v.z, m, bad);
+    track(v.w, m, bad);
+}
+
+fn terms4(v: vec4<f32>, mx: f32, acc: ptr<function, Acc>, ones: ptr<function, f32>) -> vec4<f32> {
+    return vec4<f32>(
+        add_exp(acc, ones, v.x, mx),
+        add_exp(acc, ones, v.y, mx),
+        add_exp(acc, ones, v.z, mx),
+        add_exp(acc, ones, v.w, mx),
+    );
+}
+
+// Vec4 j of group g of the window, clamped to the window (`gval` then
+// stands -inf in for the vec4s past its end: no term, no max).
+fn gidx(g: u32, j: u32) -> u32 {
+    return sp.base / 4u + min(g * 4u + j, sp.count / 4u - 1u);
+}
+
+fn gval(w: vec4<f32>, g: u32, j: u32) -> vec4<f32> {
+    return select(vec4<f32>(bitcast<f32>(F32_NEG_INF_BITS)), w, g * 4u + j < sp.count / 4u);
+}
+
+// The terms of two neighbouring groups against their common max, and
+// their partial (in the first).
+fn pair_terms(a: ptr<function, Group>, b: ptr<function, Group>) {
+    var m = -F32_MAX;
+    var bad = 0u;
+    track4((*a).v0, &m, &bad);
+    track4((*a).v1, &m, &bad);
+    track4((*a).v2, &m, &bad);
+    track4((*a).v3, &m, &bad);
+    track4((*b).v0, &m, &bad);
+    track4((*b).v1, &m, &bad);
+    track4((*b).v2, &m, &bad);
+    track4((*b).v3, &m, &bad);
+    var acc = acc_new();
+    var ones = 0.0;
+    (*a).v0 = terms4((*a).v0, m, &acc, &ones);
+    (*a).v1 = terms4((*a).v1, m, &acc, &ones);
+    (*a).v2 = terms4((*a).v2, m, &acc, &ones);
+    (*a).v3 = terms4((*a).v3, m, &acc, &ones);
+    (*b).v0 = terms4((*b).v0, m, &acc, &ones);
+    (*b).v1 = terms4((*b).v1, m, &acc, &ones);
+    (*b).v2 = terms4((*b).v2, m, &acc, &ones);
+    (*b).v3 = terms4((*b).v3, m, &acc, &ones);
+    (*a).partial = partial(Stat(m, excess(ones, acc_total(acc)), bad != 0u));
+}
+
+fn group_store(g: u32, t: Group) {
+    let nv = sp.count / 4u;
+    let at = sp.base / 4u + g * 4u;
+    if (at >= sp.base / 4u + nv) {
+        return;
+    }
+    let n = nv - g * 4u;
+    out4[at] = t.v0;
+    if (n > 1u) {
+        out4[at + 1u] = t.v1;
+    }
+    if (n > 2u) {
+        out4[at + 2u] = t.v2;
+    }
+    if (n > 3u) {
+        out4[at + 3u] = t.v3;
+    }
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn colgroups4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let g = flat_index(gid, nwg);
+    if (g * 32u >= sp.count) {
+        return;
+    }
+    let h = 2u * g;
+    var a = Group(
+        gval(src4[gidx(h, 0u)], h, 0u),
+        gval(src4[gidx(h, 1u)], h, 1u),
+        gval(src4[gidx(h, 2u)], h, 2u),
+        gval(src4[gidx(h, 3u)], h, 3u),
+        vec2<f32>(0.0),
+    );
+    var b = Group(
+        gval(src4[gidx(h + 1u, 0u)], h + 1u, 0u),
+        gval(src4[gidx(h + 1u, 1u)], h + 1u, 1u),
+        gval(src4[gidx(h + 1u, 2u)], h + 1u, 2u),
+        gval(src4[gidx(h + 1u, 3u)], h + 1u, 3u),
+        vec2<f32>(0.0),
+    );
+    pair_terms(&a, &b);
+    group_store(h, a);
+    group_store(h + 1u, b);
+    stats[sp.pbase + g] = a.partial;
+}
+
+// The same in place: x read from `out4`.
+@compute @workgroup_size(WG_SIZE)
+fn colgroups4_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let g = flat_index(gid, nwg);
+    if (g * 32u >= sp.count) {
+        return;
+    }
+    let h = 2u * g;
+    var a = Group(
+        gval(out4[gidx(h, 0u)], h, 0u),
+        gval(out4[gidx(h, 1u)], h, 1u),
+        gval(out4[gidx(h, 2u)], h, 2u),
+        gval(out4[gidx(h, 3u)], h, 3u),
+        vec2<f32>(0.0),
+    );
+    var b = Group(
+        gval(out4[gidx(h + 1u, 0u)], h + 1u, 0u),
+        gval(out4[gidx(h + 1u, 1u)], h + 1u, 1u),
+        gval(out4[gidx(h + 1u, 2u)], h + 1u, 2u),
+        gval(out4[gidx(h + 1u, 3u)], h + 1u, 3u),
+        vec2<f32>(0.0),
+    );
+    pair_terms(&a, &b);
+    group_store(h, a);
+    group_store(h + 1u, b);
+    stats[sp.pbase + g] = a.partial;
+}
+
 // Long strided rows, pass 1b: thread c merges the sp.count partials of
 // column c (laid out [block][sp.len]) into stats[sp.first + c].
 @compute @workgroup_size(WG_SIZE)
@@ -354,7 +544,10 @@ fn fused(
     var acc = acc_new();
     var ones = 0.0;
     for (var k = t; k < sp.len; k += WG_SIZE) {
-        add_exp(&acc, &ones, tile[k], mx);
+        let e = add_exp(&acc, &ones, tile[k], mx);
+        if (KEEP_TERM) {
+            tile[k] = e;
+        }
     }
     reduce_sum(t, vec2<f32>(ones, acc_total(acc)));
     let r = red_sum[0];

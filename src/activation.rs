@@ -29,8 +29,14 @@ pub enum Reduce {
     /// The row's max `m` and `t = sum(exp(x - m)) - 1` (softmax,
     /// log_softmax); the WGSL file defines `fn axis_prep(m, t)` (the row's
     /// constants, formed once per row where the kernel allows) and
-    /// `fn axis_value(x, m, t, c)`.
-    MaxSumExp,
+    /// `fn axis_value(v, m, t, c)`, where v is x, or with `keep_term` x's
+    /// term exp(x - m): the op's fused and long-row passes then store the
+    /// term they summed and map it in place (one exp per element).
+    MaxSumExp {
+        /// Whether `axis_value` takes the term instead of x (WGSL's
+        /// `KEEP_TERM`, set from here).
+        keep_term: bool,
+    },
     /// The threshold `tau` of the projection onto the probability simplex
     /// (sparsemax); the WGSL file defines `fn axis_value(x, tau)`.
     Simplex,
@@ -487,7 +493,7 @@ macro_rules! activations {
         )* })? => {
             name: $name:literal,
             aliases: [$($alias:literal),*],
-            kind: $kind:ident $(($reduce:ident))?,
+            kind: $kind:ident $(($reduce:ident $({ $($rfield:ident : $rval:expr),* })?))?,
             bound: ($bshort:expr, $blong:expr),
             kinks: [$($kink:expr),*],
             grad: $grad:ident, grad_bound: ($gshort:expr, $glong:expr),
@@ -528,7 +534,7 @@ macro_rules! activations {
                             op: Op::$V,
                             name: $name,
                             aliases: &[$($alias),*],
-                            kind: Kind::$kind $((Reduce::$reduce))?,
+                            kind: Kind::$kind $((Reduce::$reduce $({ $($rfield: $rval),* })?))?,
                             params: &[$($(ParamSpec {
                                 name: stringify!($p),
                                 aliases: &[$($palias),*],

@@ -17,6 +17,10 @@ macro_rules! shader {
     };
 }
 
+/// Elements per group of softmax's long-row kernels (`colgroups4` and
+/// `kept4`: 4 vec4s, unrolled by hand in softmax_stats.wgsl).
+pub const KEPT_GROUP: usize = 32;
+
 /// Items each invocation of a wide elementwise kernel (`Width::Vec4`,
 /// `Width::Vec8`) takes: `WIDE_ITEMS` in every module (common.wgsl).
 pub const WIDE_ITEMS: u32 = 4;
@@ -278,6 +282,14 @@ pub enum StatsPass {
     ColBlocks4,
     /// Long strided rows: partials merged per column.
     ColCombine,
+    /// Long contiguous rows of an op that keeps its term, in vec4s (CPU
+    /// adapters): a thread per group of [`KEPT_GROUP`] elements, its terms
+    /// against the group's max stored in the output, its partial written
+    /// (merged by [`StatsPass::Combine`]).
+    ColGroups4 {
+        /// Whether x is read from the output.
+        inplace: bool,
+    },
 }
 
 /// Pass 2 of the max-and-sum axis ops.
@@ -292,6 +304,10 @@ pub enum NormLayout {
     /// [`NormLayout::Single`] in vec4s (the window's base and count
     /// multiples of 4).
     Single4,
+    /// Long rows of an op that keeps its term: the terms stored in the
+    /// output by [`StatsPass::ColGroups4`] rescaled to the row's max and
+    /// mapped in place, in vec4s.
+    Kept4,
 }
 
 /// A compute kernel: one module and one entry point.
@@ -422,10 +438,17 @@ fn grad_module(op: Op, entry_file: &str) -> String {
     parts.join("\n")
 }
 
-/// The module of an axis op with the machinery `entry_file`.
+/// The module of an axis op with the machinery `entry_file`; the max-and-sum
+/// ops get `KEEP_TERM` from the table and `axis_of` (softmax_value.wgsl).
 fn axis_module(op: Op, entry_file: &str) -> String {
     let mut parts = SHARED.to_vec();
-    parts.extend([shader!("softmax_common.wgsl"), op.info().wgsl, entry_file]);
+    parts.extend([shader!("softmax_common.wgsl"), op.info().wgsl]);
+    let keep;
+    if let Kind::Axis(Reduce::MaxSumExp { keep_term }) = op.info().kind {
+        keep = format!("const KEEP_TERM: bool = {keep_term};\n");
+        parts.extend([keep.as_str(), shader!("softmax_value.wgsl")]);
+    }
+    parts.push(entry_file);
     parts.join("\n")
 }
 
@@ -472,10 +495,20 @@ impl Kernel {
                         }
                     }
                 }
-                Kind::Axis(Reduce::MaxSumExp) => {
+                Kind::Axis(Reduce::MaxSumExp { .. }) => {
                     for pass in [
-                        Rows, Cols, Blocks, Combine, Fused, ColsFused, ColsFused4, ColBlocks,
-                        ColBlocks4, ColCombine,
+                        Rows,
+                        Cols,
+                        Blocks,
+                        Combine,
+                        Fused,
+                        ColsFused,
+                        ColsFused4,
+                        ColBlocks,
+                        ColBlocks4,
+                        ColCombine,
+                        ColGroups4 { inplace: false },
+                        ColGroups4 { inplace: true },
                     ] {
                         v.push(Kernel::Stats { op, pass });
                     }
@@ -493,6 +526,11 @@ impl Kernel {
                             });
                         }
                     }
+                    v.push(Kernel::Norm {
+                        op,
+                        layout: NormLayout::Kept4,
+                        inplace: true,
+                    });
                 }
                 Kind::Axis(Reduce::Simplex) => v.push(Kernel::Simplex { op }),
                 Kind::Halves => v.push(Kernel::Halves { op }),
@@ -689,6 +727,10 @@ impl Kernel {
                 inplace: true,
                 ..
             } => "single4_inplace",
+            Kernel::Norm {
+                layout: NormLayout::Kept4,
+                ..
+            } => "kept4",
             Kernel::Stats { pass, .. } => match pass {
                 Rows => "rows",
                 Cols => "cols",
@@ -700,6 +742,8 @@ impl Kernel {
                 ColBlocks => "colblocks",
                 ColBlocks4 => "colblocks4",
                 ColCombine => "colcombine",
+                ColGroups4 { inplace: false } => "colgroups4",
+                ColGroups4 { inplace: true } => "colgroups4_inplace",
             },
         }
     }

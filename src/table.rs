@@ -126,7 +126,7 @@ activations! {
         /// The axis (negative counts from the end).
         axis: isize = (-1), None, [];
     } => {
-        name: "log_softmax", aliases: [], kind: Axis(MaxSumExp), bound: (8, 16), kinks: [],
+        name: "log_softmax", aliases: [], kind: Axis(MaxSumExp { keep_term: false }), bound: (8, 16), kinks: [],
         grad: X, grad_bound: (8, 16),
         formula: "x - max - log(sum(exp(x - max))) along `axis`",
         specials: "-inf entries → -inf; a row with NaN or +inf, or only -inf → all NaN",
@@ -207,7 +207,7 @@ activations! {
         /// The axis (negative counts from the end).
         axis: isize = (-1), None, [];
     } => {
-        name: "softmax", aliases: [], kind: Axis(MaxSumExp), bound: (8, 16), kinks: [],
+        name: "softmax", aliases: [], kind: Axis(MaxSumExp { keep_term: true }), bound: (8, 16), kinks: [],
         grad: Y, grad_bound: (8, 16),
         formula: "exp(x - max) / sum(exp(x - max)) along `axis`",
         specials: "-inf entries → 0; a row with NaN or +inf, or only -inf → all NaN; 1e30, FLT_MAX do not overflow",

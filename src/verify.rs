@@ -362,7 +362,9 @@ pub fn compare_in(
                 .collect();
             s.add_in(dtype, &bs, &want, got);
         }
-        Kind::Elementwise | Kind::Axis(Reduce::MaxSumExp) => s.add_in(dtype, data, &want, got),
+        Kind::Elementwise | Kind::Axis(Reduce::MaxSumExp { .. }) => {
+            s.add_in(dtype, data, &want, got)
+        }
     }
     Ok(s)
 }

@@ -339,3 +339,78 @@ fn relu_with_extreme_parameters() {
         assert!(ulp_error(*w, *g) <= 1, "relu({x}) = {g}, want {w}");
     }
 }
+
+#[test]
+fn softmax_long_rows_special_values() {
+    // Rows past a thread's walk: on CPU adapters softmax takes them in
+    // groups whose terms are stored against the group's max and rescaled to
+    // the row's (any length a multiple of 4). Special values, groups far
+    // below the row's max, subnormal results, a partial last group, in
+    // place and out of place, each against the f64 reference.
+    let c = ctx();
+    let act = Activation::Softmax { axis: -1 };
+    let mut rng = verify::Rng::new(0x5eed);
+    let (inf, nan) = (f32::INFINITY, f32::NAN);
+    let len = 65_540;
+    let mut rows: Vec<(&str, Vec<f32>)> = vec![
+        ("bits", (0..len).map(|_| rng.finite_bits()).collect()),
+        ("N(0,3)", (0..len).map(|_| rng.normal(3.0)).collect()),
+    ];
+    let mut r: Vec<f32> = (0..len).map(|_| rng.normal(3.0)).collect();
+    r[..1000].fill(-inf);
+    r[len - 7..].fill(-inf);
+    rows.push(("-inf runs", r));
+    let mut r: Vec<f32> = (0..len).map(|_| rng.normal(3.0)).collect();
+    r[50_001] = nan;
+    rows.push(("one NaN", r));
+    let mut r: Vec<f32> = (0..len).map(|_| rng.normal(3.0)).collect();
+    r[len - 1] = inf;
+    rows.push(("+inf last", r));
+    rows.push(("all -inf", vec![-inf; len]));
+    // Results down to the subnormals and below: exp(-87 ... -105).
+    let mut r: Vec<f32> = (0..len)
+        .map(|i| -87.0 - 18.0 * i as f32 / len as f32)
+        .collect();
+    r[40_000] = 0.0;
+    rows.push(("subnormal results", r));
+    let mut r = vec![-1e30f32; len];
+    r[3] = 1e30;
+    r[len - 2] = 1e30;
+    rows.push(("two at the max", r));
+    for (name, row) in &rows {
+        for shape in [vec![len], vec![1, len]] {
+            let s = verify::check(c, &act, row, &shape).unwrap();
+            assert!(
+                s.max_ulp <= verify::bound(&act, len),
+                "{name}: {} ULP at {:?}",
+                s.max_ulp,
+                s.worst
+            );
+        }
+        let mut t = c.upload(row, &[len]).unwrap();
+        c.apply_inplace(&act, &mut t).unwrap();
+        let got = c.read(&t).unwrap();
+        let s = verify::compare(&act, row, &[len], &got).unwrap();
+        assert!(
+            s.max_ulp <= verify::bound(&act, len),
+            "in place {name}: {} ULP at {:?}",
+            s.max_ulp,
+            s.worst
+        );
+    }
+    // Two rows of such data at once, and a length not a multiple of the group.
+    let two: Vec<f32> = rows[0].1.iter().chain(&rows[2].1).copied().collect();
+    let s = verify::check(c, &act, &two, &[2, len]).unwrap();
+    assert!(
+        s.max_ulp <= verify::bound(&act, len),
+        "two rows: {} ULP",
+        s.max_ulp
+    );
+    let odd: Vec<f32> = (0..10_002).map(|_| rng.normal(3.0)).collect();
+    let s = verify::check(c, &act, &odd, &[10_002]).unwrap();
+    assert!(
+        s.max_ulp <= verify::bound(&act, 10_002),
+        "len 10002: {} ULP",
+        s.max_ulp
+    );
+}

@@ -44,6 +44,7 @@ fn axis_prep(m: f32, t: f32) -> vec2<f32> {
     return vec2<f32>(ls_log1p(max(t, 0.0)), 0.0);
 }
 
+// axis_value takes x (the op table leaves KEEP_TERM off).
 fn axis_value(x: f32, m: f32, t: f32, c: vec2<f32>) -> f32 {
     let b = bitcast<u32>(x);
     // m - x >= 2^128: the result is below -FLT_MAX (halves subtract exactly

@@ -5,11 +5,11 @@ fn axis_prep(m: f32, t: f32) -> vec2<f32> {
     return one_plus(t);
 }
 
-fn axis_value(x: f32, m: f32, t: f32, c: vec2<f32>) -> f32 {
-    let b = bitcast<u32>(x);
-    // -inf gives 0, a dead row NaN; x = m stands in for them in the exp.
-    let v = div2(exp_diff(select(x, m, !is_finite_bits(b)), m), 0.0, c.x, c.y);
-    return select(select(v, 0.0, b == F32_NEG_INF_BITS), qnan(), dead_row(t));
+// axis_value takes x's exp term (softmax_common.wgsl's exp_term: 0 for
+// -inf; the op table sets KEEP_TERM).
+fn axis_value(e: f32, m: f32, t: f32, c: vec2<f32>) -> f32 {
+    // A dead row is all NaN; -inf's term 0 gives 0.
+    return select(div2(e, 0.0, c.x, c.y), qnan(), dead_row(t));
 }
 
 // Backward, from y: dx = y (dy - r), r = sum(dy y). A row's term is y dy as

@@ -175,7 +175,8 @@ pub(super) fn encode(
                     layout: NormLayout::Single4,
                     inplace,
                 },
-                count / 4,
+                // WIDE_ITEMS vec4s per invocation.
+                (count / 4).div_ceil(crate::kernels::WIDE_ITEMS as usize),
             ),
             _ => (norm, count),
         };
@@ -242,7 +243,7 @@ pub(super) fn encode(
                 ctx,
                 &mut pass,
                 op,
-                x,
+                (x, dst, out.is_none()),
                 (outer, len, inner),
                 max_elems,
                 norm_plane,
@@ -430,7 +431,7 @@ fn strided_long(
     ctx: &Context,
     pass: &mut Pass,
     op: Op,
-    x: &Tensor,
+    (x, dst, inplace): (&Tensor, &Tensor, bool),
     (outer, len, inner): (usize, usize, usize),
     max_elems: usize,
     norm_plane: impl Fn(&mut Pass, usize, &wgpu::Buffer) -> Result<()>,
@@ -454,7 +455,17 @@ fn strided_long(
     let parts_bytes = (blocks_bound(width) * width) as u64 * 8;
     let parts = scratch(ctx, Scratch::Parts, parts_bytes)?;
     let stats = scratch(ctx, Scratch::Stats, inner as u64 * 8)?;
+    let keep_term = matches!(
+        op.info().kind,
+        crate::activation::Kind::Axis(crate::activation::Reduce::MaxSumExp { keep_term: true })
+    );
     for o in 0..outer {
+        if keep_term && inner == 1 && std::env::var_os("NOKEEP").is_none() {
+            let wins = kept_windows(ctx, x, dst, o * plane, len, max_elems);
+            if !wins.is_empty() && long_kept(ctx, pass, op, &wins, inplace)? {
+                continue;
+            }
+        }
         let mut i0 = 0;
         while i0 < inner {
             let w = width.min((i0 / granule + 1) * granule - i0).min(inner - i0);
@@ -516,6 +527,124 @@ fn strided_long(
         norm_plane(pass, o, &stats)?;
     }
     Ok(())
+}
+
+/// One window of a long contiguous row for [`long_kept`]: x's and the
+/// output's bindings (buffer, offset, size), the base index both share, and
+/// the element count.
+type KeptWindow<'t> = (
+    (&'t wgpu::Buffer, u64, u64),
+    (&'t wgpu::Buffer, u64, u64),
+    u32,
+    usize,
+);
+
+/// The windows of the contiguous row of `len` elements from `first`, where
+/// each is in vec4s (counts and bases multiples of 4, the same base in x and
+/// the output) for [`long_kept`]; none where one is not.
+fn kept_windows<'t>(
+    ctx: &Context,
+    x: &'t Tensor,
+    dst: &'t Tensor,
+    first: usize,
+    len: usize,
+    max_elems: usize,
+) -> Vec<KeptWindow<'t>> {
+    let mut wins = Vec::new();
+    let mut k = 0;
+    while k < len {
+        let e = first + k;
+        let kc = (len - k)
+            .min(max_elems)
+            .min(part_end(x, e) - e)
+            .min(part_end(dst, e) - e);
+        let (xb, xo, xs, base) = window(ctx, x, e, kc);
+        let (yb, yo, ys, ybase) = window(ctx, dst, e, kc);
+        if !(kc.is_multiple_of(4) && base.is_multiple_of(4) && ybase == base) {
+            return Vec::new();
+        }
+        wins.push(((xb, xo, xs), (yb, yo, ys), base, kc));
+        k += kc;
+    }
+    wins
+}
+
+/// One long contiguous row of an op that keeps its term (softmax), on CPU
+/// adapters, in windows `wins`: a thread per group of `KEPT_GROUP` elements
+/// stores its terms against the group's max and writes its partial; the
+/// partials are merged into the row's (m, t) in `stats[0]` (a workgroup);
+/// the stored terms are rescaled to the row's max and mapped in place. Each
+/// element is loaded twice and exp taken once (the block path: three loads,
+/// two exps). `Ok(false)`, with nothing recorded, where the row has more
+/// groups than one workgroup merges within llvmpipe's loop cap or the
+/// partials outgrow a binding.
+fn long_kept(
+    ctx: &Context,
+    pass: &mut Pass,
+    op: Op,
+    wins: &[KeptWindow],
+    inplace: bool,
+) -> Result<bool> {
+    let wg = ctx.wg_size as u64;
+    let group = crate::kernels::KEPT_GROUP;
+    let groups: Vec<usize> = wins.iter().map(|w| w.3.div_ceil(group)).collect();
+    let total: usize = groups.iter().sum();
+    if total > rows_max_len(ctx) || total as u64 * 8 > ctx.max_binding {
+        return Ok(false);
+    }
+    let parts = scratch(ctx, Scratch::Parts, total as u64 * 8)?;
+    let stats = scratch(ctx, Scratch::Stats, 8)?;
+    let params = |base: u32, count: usize, pbase: usize| Params {
+        count: count as u32,
+        base,
+        pbase: pbase as u32,
+        ..Default::default()
+    };
+    let mut pbase = 0;
+    for (&((xb, xo, xs), (yb, yo, ys), base, kc), &ng) in wins.iter().zip(&groups) {
+        let mut b = vec![(1, &parts, 0, None), (4, yb, yo, Some(ys))];
+        if !inplace {
+            b.push((0, xb, xo, Some(xs)));
+        }
+        pass.run(
+            Kernel::Stats {
+                op,
+                pass: StatsPass::ColGroups4 { inplace },
+            },
+            params(base, kc, pbase),
+            &b,
+            (ng as u64).div_ceil(wg),
+        )?;
+        pbase += ng;
+    }
+    pass.run(
+        Kernel::Stats {
+            op,
+            pass: StatsPass::Combine,
+        },
+        params(0, total, 0),
+        &[(1, &stats, 0, None), (3, &parts, 0, None)],
+        1,
+    )?;
+    let mut pbase = 0;
+    for (&(_, (yb, yo, ys), base, kc), &ng) in wins.iter().zip(&groups) {
+        pass.run(
+            Kernel::Norm {
+                op,
+                layout: NormLayout::Kept4,
+                inplace: true,
+            },
+            params(base, kc, pbase),
+            &[
+                (1, yb, yo, Some(ys)),
+                (3, &stats, 0, None),
+                (4, &parts, 0, None),
+            ],
+            (ng as u64).div_ceil(wg),
+        )?;
+        pbase += ng;
+    }
+    Ok(true)
 }
 
 /// The two scratch buffers one softmax uses at once.

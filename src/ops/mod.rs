@@ -52,7 +52,9 @@ impl Context {
         self.scoped(|| match act.kind() {
             Kind::Elementwise => elementwise::encode(self, encoder, act, x, out),
             _ if !all_f32 => self.encode_through_f32(encoder, act, x, out),
-            Kind::Axis(Reduce::MaxSumExp) => axis::encode(self, encoder, act.op(), axis, x, out),
+            Kind::Axis(Reduce::MaxSumExp { .. }) => {
+                axis::encode(self, encoder, act.op(), axis, x, out)
+            }
             Kind::Axis(Reduce::Simplex) => simplex::encode(self, encoder, act.op(), axis, x, out),
             Kind::Halves => halves::encode(self, encoder, act.op(), axis, x, out.unwrap_or(x)),
         })?

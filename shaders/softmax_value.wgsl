@@ -1,0 +1,10 @@
+// An element's value from x, for the passes of softmax and log_softmax that
+// read x after the stats. An op's `axis_value(v, m, t, c)` takes v = x, or,
+// where the op table has it keep its term (`KEEP_TERM`, set from the table),
+// x's exp term (softmax_common.wgsl's exp_term): its fused and long-row
+// passes then store the term their sum walk took in the output and map it
+// there in place, so softmax takes exp once per element. log_softmax needs
+// no exp for its values; here the compiler drops the unused one.
+fn axis_of(x: f32, m: f32, t: f32, c: vec2<f32>) -> f32 {
+    return axis_value(select(x, exp_term(x, m), KEEP_TERM), m, t, c);
+}
