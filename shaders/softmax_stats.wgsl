@@ -347,15 +347,17 @@ fn colblocks4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     stats[sp.pbase + b] = partial(walk4((sp.base + start) / 4u, n / 4u));
 }
 
-// Long contiguous rows of an op that keeps its exp term (KEEP_TERM) on CPU
-// adapters, one column (inner == 1) in vec4s: a thread per group of
-// 4 vec4s of the window, held in registers: their max m_g (and
-// whether one is NaN or +inf), their terms exp(x - m_g) stored in `out4`,
-// their partial (m_g, t_g) to stats[sp.pbase + g]. `combine` merges the
-// partials; softmax_norm.wgsl's `kept4` rescales each group's stored terms
-// to exp(x - M) and maps them in place. Each element is loaded from storage
-// twice and exp taken once (the block path: three loads and two exps; on
-// llvmpipe each load costs per lane, cached or not).
+// Long contiguous rows on CPU adapters, one column (inner == 1) in vec4s: a
+// thread per 32 elements of the window (two `Group`s of 4 vec4s sharing one
+// max), held in registers: their max m_g (and whether one is NaN or +inf),
+// then their terms exp(x - m_g), and their partial (m_g, t_g) to
+// stats[sp.pbase + g]; `combine` merges the partials into the row's stats.
+// An op that keeps its term (KEEP_TERM: softmax) stores the terms in `out4`,
+// and softmax_norm.wgsl's `kept4` rescales each group's to exp(x - M) and
+// maps them in place: each element loaded twice, exp taken once (the block
+// path: three loads, two exps; on llvmpipe each load costs per lane, cached
+// or not). Another op (log_softmax) maps its values from x afterwards: the
+// stats take one load per element instead of two.
 struct Group {
     v0: vec4<f32>,
     v1: vec4<f32>,
@@ -457,8 +459,10 @@ fn colgroups4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
         vec2<f32>(0.0),
     );
     pair_terms(&a, &b);
-    group_store(h, a);
-    group_store(h + 1u, b);
+    if (KEEP_TERM) {
+        group_store(h, a);
+        group_store(h + 1u, b);
+    }
     stats[sp.pbase + g] = a.partial;
 }
 
@@ -485,8 +489,10 @@ fn colgroups4_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
         vec2<f32>(0.0),
     );
     pair_terms(&a, &b);
-    group_store(h, a);
-    group_store(h + 1u, b);
+    if (KEEP_TERM) {
+        group_store(h, a);
+        group_store(h + 1u, b);
+    }
     stats[sp.pbase + g] = a.partial;
 }
 

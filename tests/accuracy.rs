@@ -342,13 +342,23 @@ fn relu_with_extreme_parameters() {
 
 #[test]
 fn softmax_long_rows_special_values() {
-    // Rows past a thread's walk: on CPU adapters softmax takes them in
-    // groups whose terms are stored against the group's max and rescaled to
-    // the row's (any length a multiple of 4). Special values, groups far
-    // below the row's max, subnormal results, a partial last group, in
-    // place and out of place, each against the f64 reference.
+    // Rows past a thread's walk: on CPU adapters softmax and log_softmax
+    // take them in groups of 32 held in registers (any length a multiple of
+    // 4); softmax stores the terms against each group's max and rescales
+    // them to the row's. Special values, groups far below the row's max,
+    // subnormal results, a partial last group, in place and out of place,
+    // each against the f64 reference.
+    for act in [
+        Activation::Softmax { axis: -1 },
+        Activation::LogSoftmax { axis: -1 },
+    ] {
+        long_rows_special_values(&act);
+    }
+}
+
+fn long_rows_special_values(act: &Activation) {
+    let act = *act;
     let c = ctx();
-    let act = Activation::Softmax { axis: -1 };
     let mut rng = verify::Rng::new(0x5eed);
     let (inf, nan) = (f32::INFINITY, f32::NAN);
     let len = 65_540;
@@ -382,7 +392,7 @@ fn softmax_long_rows_special_values() {
             let s = verify::check(c, &act, row, &shape).unwrap();
             assert!(
                 s.max_ulp <= verify::bound(&act, len),
-                "{name}: {} ULP at {:?}",
+                "{act} {name}: {} ULP at {:?}",
                 s.max_ulp,
                 s.worst
             );
@@ -393,7 +403,7 @@ fn softmax_long_rows_special_values() {
         let s = verify::compare(&act, row, &[len], &got).unwrap();
         assert!(
             s.max_ulp <= verify::bound(&act, len),
-            "in place {name}: {} ULP at {:?}",
+            "in place {act} {name}: {} ULP at {:?}",
             s.max_ulp,
             s.worst
         );

@@ -460,9 +460,14 @@ fn strided_long(
         crate::activation::Kind::Axis(crate::activation::Reduce::MaxSumExp { keep_term: true })
     );
     for o in 0..outer {
-        if keep_term && inner == 1 && std::env::var_os("NOKEEP").is_none() {
+        if inner == 1 {
             let wins = kept_windows(ctx, x, dst, o * plane, len, max_elems);
-            if !wins.is_empty() && long_kept(ctx, pass, op, &wins, inplace)? {
+            if !wins.is_empty()
+                && let Some(row_stats) = long_groups(ctx, pass, op, &wins, inplace, keep_term)?
+            {
+                if !keep_term {
+                    norm_plane(pass, o, &row_stats)?;
+                }
                 continue;
             }
         }
@@ -569,28 +574,33 @@ fn kept_windows<'t>(
     wins
 }
 
-/// One long contiguous row of an op that keeps its term (softmax), on CPU
-/// adapters, in windows `wins`: a thread per group of `KEPT_GROUP` elements
-/// stores its terms against the group's max and writes its partial; the
-/// partials are merged into the row's (m, t) in `stats[0]` (a workgroup);
-/// the stored terms are rescaled to the row's max and mapped in place. Each
-/// element is loaded twice and exp taken once (the block path: three loads,
-/// two exps). `Ok(false)`, with nothing recorded, where the row has more
-/// groups than one workgroup merges within llvmpipe's loop cap or the
-/// partials outgrow a binding.
-fn long_kept(
+/// One long contiguous row on CPU adapters, in windows `wins`: a thread per
+/// group of [`KEPT_GROUP`] elements held in registers takes their max, then
+/// their terms, and writes the group's partial; a workgroup merges the
+/// partials into the row's (m, t) in `stats[0]`. An op that keeps its term
+/// (softmax) also stores each group's terms in the output, and its values
+/// are written here: the stored terms rescaled to the row's max and mapped
+/// in place; another's are the caller's to write from the stats. Each
+/// element is loaded once for the stats (the block path: twice) and exp
+/// taken once. Returns the stats buffer, or `None`, with nothing recorded,
+/// where the row has more groups than one workgroup merges within
+/// llvmpipe's loop cap or the partials outgrow a binding.
+///
+/// [`KEPT_GROUP`]: crate::kernels::KEPT_GROUP
+fn long_groups(
     ctx: &Context,
     pass: &mut Pass,
     op: Op,
     wins: &[KeptWindow],
     inplace: bool,
-) -> Result<bool> {
+    keep_term: bool,
+) -> Result<Option<wgpu::Buffer>> {
     let wg = ctx.wg_size as u64;
     let group = crate::kernels::KEPT_GROUP;
     let groups: Vec<usize> = wins.iter().map(|w| w.3.div_ceil(group)).collect();
     let total: usize = groups.iter().sum();
     if total > rows_max_len(ctx) || total as u64 * 8 > ctx.max_binding {
-        return Ok(false);
+        return Ok(None);
     }
     let parts = scratch(ctx, Scratch::Parts, total as u64 * 8)?;
     let stats = scratch(ctx, Scratch::Stats, 8)?;
@@ -626,6 +636,9 @@ fn long_kept(
         &[(1, &stats, 0, None), (3, &parts, 0, None)],
         1,
     )?;
+    if !keep_term {
+        return Ok(Some(stats));
+    }
     let mut pbase = 0;
     for (&(_, (yb, yo, ys), base, kc), &ng) in wins.iter().zip(&groups) {
         pass.run(
@@ -644,7 +657,7 @@ fn long_kept(
         )?;
         pbase += ng;
     }
-    Ok(true)
+    Ok(Some(stats))
 }
 
 /// The two scratch buffers one softmax uses at once.
