@@ -11,9 +11,11 @@ fn sigmoid_f32(x: f32) -> f32 {
     let a = bitcast<f32>(min(b & F32_ABS_MASK, 0x43160000u));
     let e = exp_hl(-a, 0.0);
     let neg = (b & F32_SIGN_MASK) != 0u;
-    // 1 + e carried exactly as a pair: rounding it would cost up to 1 ULP.
-    let d = 1.0 + e;
-    let s = div2(select(1.0, e, neg), 0.0, d, add_err(1.0, e, d));
+    // 1 + e rounded and one division, no correction: every f32 input is
+    // within 3 ULP either way (`wgact verify --exhaustive sigmoid`), and the
+    // correction (an exact 1 + e, a second division) took a fifth of the
+    // op's time on CPU adapters (peers/probes/sigmoid.txt).
+    let s = select(1.0, e, neg) / (1.0 + e);
     return select(s, x, is_nan_bits(b));
 }
 
@@ -22,7 +24,14 @@ fn sigmoid_f32(x: f32) -> f32 {
 // m = expm1(-2a), tanh(a) = -m / (2 + m). m = 2^n (1 + q) - 1, q = expm1 of
 // the reduced argument, is carried as the exact pair (2^n - 1) + 2^n q
 // (2Sum), so it keeps its precision near 0 (n = 0: m = q) and near -1.
-fn tanh_f32(x: f32) -> f32 {
+// `corrected` divides the pair with a correction step (div2); without it
+// the rounded m is divided once. Every f32 input is within 2 ULP either way
+// (`wgact verify --exhaustive tanh`, both kernels), and the correction (a
+// second division and a fenced error term) takes a third of the tanh op's
+// time on CPU adapters (peers/probes/tanh.txt); where tanh is an
+// intermediate (mish's backward) the corrected quotient keeps its error
+// from adding up.
+fn tanh_with(x: f32, corrected: bool) -> f32 {
     let b = bitcast<u32>(x);
     let ab = b & F32_ABS_MASK;
     let sign = bitcast<f32>((b & F32_SIGN_MASK) | 0x3f800000u); // +-1
@@ -32,9 +41,24 @@ fn tanh_f32(x: f32) -> f32 {
     let t = pow2i(i32(e.y));
     let m = two_sum(t - 1.0, t * e.x);
     let den = 2.0 + m.x;
-    let v = div2(-m.x, -m.y, den, add_err(2.0, m.x, den) + m.y);
+    var v: f32;
+    if (corrected) {
+        v = div2(-m.x, -m.y, den, add_err(2.0, m.x, den) + m.y);
+    } else {
+        v = -m.x / den;
+    }
     let r = select(sign * v, sign, ab > 0x41119999u);
     // |x| < 2^-12: tanh(x) = x to within half an ULP; returning x keeps -0
     // and subnormals bit-exact (and NaN).
     return select(r, x, ab < 0x39800000u || ab > F32_INF_BITS);
+}
+
+// tanh(x) within 2 ULP (the tanh op).
+fn tanh_f32(x: f32) -> f32 {
+    return tanh_with(x, false);
+}
+
+// tanh(x) with its quotient corrected, for ops that build on it.
+fn tanh_corrected(x: f32) -> f32 {
+    return tanh_with(x, true);
 }

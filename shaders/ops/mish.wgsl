@@ -86,7 +86,7 @@ fn grad(x: f32, dy: f32) -> f32 {
         return mish_grad_negative(x, dy);
     }
     let sp = ef_softplus(x);
-    let t = tanh_f32(sp);
+    let t = tanh_corrected(sp);
     let d2 = dsigmoid_parts(2.0 * min(sp, 200.0));
     let sech2 = ef_scale(d2.x, d2.y + 2.0);
     let s = sigmoid_parts(x);

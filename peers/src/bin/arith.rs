@@ -1,7 +1,8 @@
-//! Arithmetic probe: wgact's own wide sigmoid kernel module with `activate`
+//! Arithmetic probe: wgact's own wide kernel module of an op (the second
+//! argument, default sigmoid; default parameters built in) with `activate`
 //! swapped for variants (each the real module, one function changed), at
-//! 2^24 f32 elements; wall time per dispatch + wait (median). Finds
-//! where an op's time goes on a CPU adapter.
+//! 2^24 f32 elements; wall time per dispatch + wait (median). Finds where an
+//! op's time goes on a CPU adapter.
 use wgact::kernels::{Io, Kernel, WIDE_ITEMS, Width};
 use wgact::{Context, Op};
 use wgact_peers::{Probe, median_ms, uniform};
@@ -12,6 +13,11 @@ fn main() {
         .get(1)
         .expect("a file of variants: blocks separated by lines '=== name'");
     let text = std::fs::read_to_string(file).unwrap();
+    let name = args.get(2).map_or("sigmoid", String::as_str);
+    let op = *Op::ALL
+        .iter()
+        .find(|o| o.name() == name)
+        .unwrap_or_else(|| panic!("no op {name}"));
     let ctx = Context::new().unwrap();
     let n = 1usize << 24;
     let mut rng = wgact::verify::Rng::new(1);
@@ -19,11 +25,11 @@ fn main() {
     let x = ctx.upload(&data, &[n]).unwrap();
     let y = ctx.empty(&[n]).unwrap();
     let base = Kernel::Map {
-        op: Op::Sigmoid,
+        op,
         width: Width::Vec4,
         inplace: false,
         io: Io::F32,
-        defaults: false,
+        defaults: true,
     }
     .source();
     let vecs = (n / 4) as u32;
@@ -36,6 +42,7 @@ fn main() {
         ("WG_SIZE", wg as f64),
         ("DIV_EXACT", ctx.exact_division() as u8 as f64),
         ("WIDE_ITEMS", WIDE_ITEMS as f64),
+        ("DEFAULT_PARAMS", 1.0),
     ];
     for block in text.split("=== ").filter(|b| !b.trim().is_empty()) {
         let (name, body) = block.split_once('\n').unwrap();
