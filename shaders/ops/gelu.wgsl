@@ -43,14 +43,18 @@ fn gelu_negative(r: f32) -> f32 {
 
 // M(a) as a pair, for 0 <= a <= 14.5.
 fn gelu_mills(a: f32) -> vec2<f32> {
-    // v = 4 / (a + 4) as a pair: a + 4 exactly (Fast2Sum), the corrected
-    // quotient, and its exact residual for the low part (M grows about as
-    // v^2, so a rounding of v would count twice).
+    // v = 4 / (a + 4) as a pair: a + 4 exactly (Fast2Sum), the quotient
+    // rounded once, and the exact residual's quotient for the low part (M
+    // grows about as v^2, so a rounding of v would count twice). One
+    // division: 4 r with r = 1 / d is the rounded 4 / d (a power of two
+    // commutes with rounding), and the residual, near 2^-24 of 4, needs r to
+    // a few bits only.
     let d = a + 4.0;
     let dl = gf_add_err(max(a, 4.0), min(a, 4.0), d);
-    let vh = div2(4.0, 0.0, d, dl);
+    let r = 1.0 / d;
+    let vh = 4.0 * r;
     let p = gf_two_prod(vh, d);
-    let vl = (((4.0 - p.x) - p.y) - vh * dl) / d;
+    let vl = (((4.0 - p.x) - p.y) - vh * dl) * r;
     // y = v - c is exact (v within a factor 2 of c).
     let up = vh >= 0.5;
     let y = vh - select(0.375, 0.75, up);
