@@ -2,6 +2,7 @@
 //! share: the timing method, and raw compute dispatches on a wgact
 //! context's device for kernels written by hand.
 
+use burn::tensor::Device;
 use std::time::{Duration, Instant};
 use wgact::{Context, wgpu};
 
@@ -120,4 +121,36 @@ pub fn uniform(ctx: &Context, bytes: &[u8]) -> wgpu::Buffer {
     });
     ctx.queue().write_buffer(&b, 0, bytes);
     b
+}
+
+/// A burn device on the adapter wgact would choose (`WGPU_BACKEND`).
+pub fn burn_device() -> (Device, String) {
+    let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = backends;
+    let instance = wgpu::Instance::new(desc);
+    let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+    // Vulkan before GL, as wgact ranks them.
+    adapters.sort_by_key(|a| (a.get_info().backend != wgpu::Backend::Vulkan) as u8);
+    let adapter = adapters.into_iter().next().expect("an adapter for burn");
+    let info = adapter.get_info();
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        label: Some("burn"),
+        required_features: adapter.features(),
+        required_limits: adapter.limits(),
+        ..Default::default()
+    }))
+    .expect("a burn device");
+    let setup = burn::tensor::wgpu::WgpuSetup {
+        instance,
+        adapter,
+        device,
+        queue,
+        backend: info.backend,
+    };
+    let dev = Device::wgpu_options()
+        .setup(setup)
+        .init()
+        .expect("burn on the setup");
+    (dev, format!("{} ({:?})", info.name, info.backend))
 }

@@ -17,39 +17,7 @@
 use burn::tensor::activation as bact;
 use burn::tensor::{Device, Tensor, TensorData};
 use wgact::{Activation, Context, Relu, verify, wgpu};
-use wgact_peers::medians;
-
-/// A burn device on the adapter wgact would choose (`WGPU_BACKEND`).
-fn burn_device() -> (Device, String) {
-    let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
-    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = backends;
-    let instance = wgpu::Instance::new(desc);
-    let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
-    // Vulkan before GL, as wgact ranks them.
-    adapters.sort_by_key(|a| (a.get_info().backend != wgpu::Backend::Vulkan) as u8);
-    let adapter = adapters.into_iter().next().expect("an adapter for burn");
-    let info = adapter.get_info();
-    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-        label: Some("burn"),
-        required_features: adapter.features(),
-        required_limits: adapter.limits(),
-        ..Default::default()
-    }))
-    .expect("a burn device");
-    let setup = burn::tensor::wgpu::WgpuSetup {
-        instance,
-        adapter,
-        device,
-        queue,
-        backend: info.backend,
-    };
-    let dev = Device::wgpu_options()
-        .setup(setup)
-        .init()
-        .expect("burn on the setup");
-    (dev, format!("{} ({:?})", info.name, info.backend))
-}
+use wgact_peers::{burn_device, medians};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Op {
@@ -116,6 +84,11 @@ impl Op {
 struct Row {
     op: &'static str,
     shape: [usize; 2],
+    /// wgact's op before burn's device exists (no burn thread running).
+    wgact_alone_s: f64,
+    /// The device's copy, in the same rounds as `wgact_alone_s`.
+    copy_alone_s: f64,
+    /// wgact's op in rounds with burn's (burn's device alive).
     wgact_s: f64,
     burn_s: f64,
     copy_s: f64,
@@ -133,10 +106,44 @@ fn max_ulp(act: &Activation, x: &[f32], shape: &[usize], got: &[f32]) -> u64 {
     verify::compare(act, x, shape, got).map_or(u64::MAX, |s| s.max_ulp)
 }
 
-fn measure(ctx: &Context, dev: &Device, op: Op, shape: [usize; 2]) -> Row {
+/// A case's input: N(0, 3), seeded by its size.
+fn case_data(shape: [usize; 2]) -> Vec<f32> {
     let n = shape[0] * shape[1];
     let mut rng = verify::Rng::new(n as u64);
-    let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
+    (0..n).map(|_| rng.normal(3.0)).collect()
+}
+
+/// wgact's op and the device's copy of the same bytes, in interleaved rounds
+/// (seconds), before burn's device exists: once it does, its runtime's
+/// threads take CPU time from everything else in the process on these
+/// CPU adapters (`src/bin/overhead.rs`: wgact's identity at 2^24 12.4 ms
+/// before, 14.6-15.2 ms after, on both backends).
+fn measure_alone(ctx: &Context, op: Op, shape: [usize; 2]) -> (f64, f64) {
+    let data = case_data(shape);
+    let act = op.wgact();
+    let wait = || {
+        let _ = ctx.device().poll(wgpu::PollType::wait_indefinitely());
+    };
+    let x = ctx.upload(&data, &shape).expect("upload");
+    let y = ctx.empty(&shape).expect("output");
+    let c = ctx.empty(&shape).expect("copy target");
+    let [w, cp] = medians([
+        &mut || {
+            ctx.apply_into(&act, &x, &y).expect("wgact op");
+            wait();
+        },
+        &mut || {
+            let mut enc = ctx.device().create_command_encoder(&Default::default());
+            enc.copy_buffer_to_buffer(x.buffer(), x.offset(), c.buffer(), c.offset(), x.byte_len());
+            ctx.queue().submit([enc.finish()]);
+            wait();
+        },
+    ]);
+    (w, cp)
+}
+
+fn measure(ctx: &Context, dev: &Device, op: Op, shape: [usize; 2], alone: (f64, f64)) -> Row {
+    let data = case_data(shape);
     let act = op.wgact();
     let wait = || {
         let _ = ctx.device().poll(wgpu::PollType::wait_indefinitely());
@@ -177,6 +184,8 @@ fn measure(ctx: &Context, dev: &Device, op: Op, shape: [usize; 2]) -> Row {
     Row {
         op: op.name(),
         shape,
+        wgact_alone_s: alone.0,
+        copy_alone_s: alone.1,
         wgact_s,
         burn_s,
         copy_s,
@@ -186,22 +195,33 @@ fn measure(ctx: &Context, dev: &Device, op: Op, shape: [usize; 2]) -> Row {
 }
 
 /// Upload, op and readback of relu at `n` elements, each library.
-fn end_to_end(ctx: &Context, dev: &Device, n: usize) -> (f64, f64) {
+/// End to end input: N(0, 3), 7 as the seed.
+fn e2e_data(n: usize) -> Vec<f32> {
     let mut rng = verify::Rng::new(7);
-    let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
-    let act: Activation = Relu::new().into();
-    let [w, b] = medians([
-        &mut || {
-            let x = ctx.upload(&data, &[1, n]).expect("upload");
-            let y = ctx.apply(&act, &x).expect("op");
-            std::hint::black_box(ctx.read(&y).expect("read"));
-        },
-        &mut || {
-            let x = Tensor::<2>::from_data(TensorData::new(data.clone(), [1, n]), dev);
-            let v: Vec<f32> = bact::relu(x).into_data().try_to_vec::<f32>().expect("f32");
-            std::hint::black_box(v);
-        },
-    ]);
+    (0..n).map(|_| rng.normal(3.0)).collect()
+}
+
+/// wgact's relu end to end: upload, op, readback.
+fn wgact_e2e(ctx: &Context, data: &[f32]) {
+    let x = ctx.upload(data, &[1, data.len()]).expect("upload");
+    let y = ctx.apply(&Relu::new().into(), &x).expect("op");
+    std::hint::black_box(ctx.read(&y).expect("read"));
+}
+
+/// wgact's end to end alone (seconds), before burn's device exists.
+fn end_to_end_alone(ctx: &Context, n: usize) -> f64 {
+    let data = e2e_data(n);
+    medians([&mut || wgact_e2e(ctx, &data)])[0]
+}
+
+/// wgact's and burn's end to end in turns (seconds).
+fn end_to_end(ctx: &Context, dev: &Device, n: usize) -> (f64, f64) {
+    let data = e2e_data(n);
+    let [w, b] = medians([&mut || wgact_e2e(ctx, &data), &mut || {
+        let x = Tensor::<2>::from_data(TensorData::new(data.clone(), [1, n]), dev);
+        let v: Vec<f32> = bact::relu(x).into_data().try_to_vec::<f32>().expect("f32");
+        std::hint::black_box(v);
+    }]);
     (w, b)
 }
 
@@ -223,12 +243,7 @@ fn main() {
         .position(|a| a == "--json")
         .and_then(|i| args.get(i + 1).cloned());
     let ctx = Context::new().expect("a wgact adapter");
-    let (dev, burn_adapter) = burn_device();
     println!("wgact {} on {}", env!("CARGO_PKG_VERSION"), ctx.describe());
-    println!("burn 0.22.1 (wgpu, fusion, autotune) on {burn_adapter}");
-    println!(
-        "method: upload once; per iteration the op, then wait for the device; median wall time; GB/s = 8 bytes/element; copy = copy_buffer_to_buffer of the same bytes, same run\n"
-    );
     let sizes: Vec<usize> = if quick {
         vec![1 << 10, 1 << 20]
     } else {
@@ -258,13 +273,28 @@ fn main() {
             }
         }
     }
+    cases.retain(|c| wanted(c.0));
+    // wgact (and the copy) first, alone in the process; then burn's device,
+    // and every case again with wgact, the copy and burn taking turns.
+    let alone: Vec<(f64, f64)> = cases
+        .iter()
+        .map(|&(op, shape)| measure_alone(&ctx, op, shape))
+        .collect();
+    let n = if quick { 1 << 20 } else { 1 << 24 };
+    let e2e_alone = only.is_none().then(|| end_to_end_alone(&ctx, n));
+    let (dev, burn_adapter) = burn_device();
+    println!("burn 0.22.1 (wgpu, fusion, autotune) on {burn_adapter}");
     println!(
-        "{:<12} {:>16} {:>10} {:>10} {:>7} {:>10} {:>10} {:>8} {:>8} {:>8}",
+        "method: upload once; per iteration the op, then wait for the device; median wall time; GB/s = 8 bytes/element; copy = copy_buffer_to_buffer of the same bytes in the same rounds. wgact is timed alone (with the copy) before burn's device exists, then again in rounds with burn's op ('beside'): burn's runtime threads slow everything else in the process\n"
+    );
+    println!(
+        "{:<12} {:>16} {:>10} {:>10} {:>7} {:>8} {:>10} {:>10} {:>8} {:>8} {:>8}",
         "op",
         "shape",
         "wgact GB/s",
         "burn GB/s",
         "ratio",
+        "beside",
         "copy GB/s",
         "wgact/copy",
         "ULP wgact",
@@ -272,34 +302,35 @@ fn main() {
         "ms wgact"
     );
     let mut rows = Vec::new();
-    cases.retain(|c| wanted(c.0));
-    for (op, shape) in cases {
-        let r = measure(&ctx, &dev, op, shape);
+    for ((op, shape), a) in cases.into_iter().zip(alone) {
+        let r = measure(&ctx, &dev, op, shape, a);
         println!(
-            "{:<12} {:>16} {:>10.2} {:>10.2} {:>6.2}x {:>10.2} {:>9.0}% {:>8} {:>8} {:>8.3}",
+            "{:<12} {:>16} {:>10.2} {:>10.2} {:>6.2}x {:>7.2}x {:>10.2} {:>9.0}% {:>8} {:>8} {:>8.3}",
             r.op,
             format!("{:?}", r.shape),
-            r.gbps(r.wgact_s),
+            r.gbps(r.wgact_alone_s),
             r.gbps(r.burn_s),
+            r.burn_s / r.wgact_alone_s,
             r.burn_s / r.wgact_s,
-            r.gbps(r.copy_s),
-            100.0 * r.copy_s / r.wgact_s,
+            r.gbps(r.copy_alone_s),
+            100.0 * r.copy_alone_s / r.wgact_alone_s,
             ulp_text(r.wgact_ulp),
             ulp_text(r.burn_ulp),
-            r.wgact_s * 1e3
+            r.wgact_alone_s * 1e3
         );
         rows.push(r);
     }
-    let n = if quick { 1 << 20 } else { 1 << 24 };
-    if only.is_some() {
+    let Some(wa) = e2e_alone else {
         return;
-    }
+    };
     let (w, b) = end_to_end(&ctx, &dev, n);
     let gb = |s: f64| 8.0 * n as f64 / s / 1e9;
     println!(
-        "\nend to end, relu {n} (upload + op + readback): wgact {:.2} GB/s, burn {:.2} GB/s, ratio {:.2}x",
-        gb(w),
+        "\nend to end, relu {n} (upload + op + readback): wgact {:.2} GB/s, burn {:.2} GB/s, ratio {:.2}x (beside burn: wgact {:.2} GB/s, {:.2}x)",
+        gb(wa),
         gb(b),
+        b / wa,
+        gb(w),
         b / w
     );
     if let Some(path) = json {
@@ -307,13 +338,13 @@ fn main() {
             .iter()
             .map(|r| {
                 format!(
-                    "    {{\"op\": \"{}\", \"shape\": {:?}, \"wgact_s\": {:e}, \"burn_s\": {:e}, \"copy_s\": {:e}, \"wgact_max_ulp\": {}, \"burn_max_ulp\": {}}}",
-                    r.op, r.shape, r.wgact_s, r.burn_s, r.copy_s, r.wgact_ulp, r.burn_ulp
+                    "    {{\"op\": \"{}\", \"shape\": {:?}, \"wgact_alone_s\": {:e}, \"copy_alone_s\": {:e}, \"wgact_s\": {:e}, \"burn_s\": {:e}, \"copy_s\": {:e}, \"wgact_max_ulp\": {}, \"burn_max_ulp\": {}}}",
+                    r.op, r.shape, r.wgact_alone_s, r.copy_alone_s, r.wgact_s, r.burn_s, r.copy_s, r.wgact_ulp, r.burn_ulp
                 )
             })
             .collect();
         let text = format!(
-            "{{\n  \"wgact_adapter\": {:?},\n  \"burn_adapter\": {:?},\n  \"end_to_end\": {{\"elements\": {n}, \"wgact_s\": {w:e}, \"burn_s\": {b:e}}},\n  \"rows\": [\n{}\n  ]\n}}\n",
+            "{{\n  \"wgact_adapter\": {:?},\n  \"burn_adapter\": {:?},\n  \"end_to_end\": {{\"elements\": {n}, \"wgact_alone_s\": {wa:e}, \"wgact_s\": {w:e}, \"burn_s\": {b:e}}},\n  \"rows\": [\n{}\n  ]\n}}\n",
             ctx.describe(),
             burn_adapter,
             items.join(",\n")

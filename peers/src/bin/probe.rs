@@ -35,6 +35,8 @@ fn main() {
         ("strided 4, wg64".into(), 64, 4, strided(4)),
         ("strided 16, wg64".into(), 64, 16, strided(16)),
         ("strided 8, wg128".into(), 128, 8, strided(8)),
+        ("uniform chunk 64, wg1".into(), 1, 64, "let t = (wid.x + wid.y * nwg.x) * 64u;\n for (var k = 0u; k < 64u; k++) { let i = t + k; if (i < params.len) { dst[i] = src[i]; } }".into()),
+        ("uniform chunk 256, wg1".into(), 1, 256, "let t = (wid.x + wid.y * nwg.x) * 256u;\n for (var k = 0u; k < 256u; k++) { let i = t + k; if (i < params.len) { dst[i] = src[i]; } }".into()),
         ("adjacent 4, wg256".into(), 256, 4, "let t = ((wid.x + wid.y * nwg.x) * WG + lidx) * 4u;\n for (var k = 0u; k < 4u; k++) { let i = t + k; if (i < params.len) { dst[i] = src[i]; } }".into()),
     ];
     for (name, wg, per, body) in variants {
