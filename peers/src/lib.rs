@@ -154,3 +154,51 @@ pub fn burn_device() -> (Device, String) {
         .expect("burn on the setup");
     (dev, format!("{} ({:?})", info.name, info.backend))
 }
+
+/// Waits until `ctx`'s device is idle.
+pub fn wait(ctx: &Context) {
+    let _ = ctx.device().poll(wgpu::PollType::wait_indefinitely());
+}
+
+/// `act(x)` into `y` on wgact, then a wait: one timed wgact call.
+pub fn wgact_call(ctx: &Context, act: &wgact::Activation, x: &wgact::Tensor, y: &wgact::Tensor) {
+    ctx.apply_into(act, x, y).expect("wgact op");
+    wait(ctx);
+}
+
+/// The device's `copy_buffer_to_buffer` of `x` into `c`, then a wait: the
+/// bandwidth every case is measured against.
+pub fn device_copy(ctx: &Context, x: &wgact::Tensor, c: &wgact::Tensor) {
+    let mut enc = ctx.device().create_command_encoder(&Default::default());
+    enc.copy_buffer_to_buffer(x.buffer(), x.offset(), c.buffer(), c.offset(), x.byte_len());
+    ctx.queue().submit([enc.finish()]);
+    wait(ctx);
+}
+
+/// wgact's own module `src` of a wide f32 kernel as a [`Probe`] from `x` to
+/// `y` (`vecs` vec4s), with the context's pipeline constants and default
+/// parameters built in; dispatch it with [`Probe::run`] over
+/// [`module_groups`] workgroups.
+pub fn module_probe(
+    ctx: &Context,
+    src: &str,
+    x: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+    vecs: u32,
+) -> Probe {
+    let mut u = [0u8; 32];
+    u[..4].copy_from_slice(&vecs.to_le_bytes());
+    let ubuf = uniform(ctx, &u);
+    let constants = [
+        ("WG_SIZE", ctx.workgroup_size() as f64),
+        ("DIV_EXACT", ctx.exact_division() as u8 as f64),
+        ("WIDE_ITEMS", wgact::kernels::WIDE_ITEMS as f64),
+        ("DEFAULT_PARAMS", 1.0),
+    ];
+    Probe::new(ctx, src, &constants, &[x, y, &ubuf])
+}
+
+/// Workgroups of a wide kernel over `vecs` vec4s.
+pub fn module_groups(ctx: &Context, vecs: u32) -> u32 {
+    vecs.div_ceil(ctx.workgroup_size() * wgact::kernels::WIDE_ITEMS)
+}

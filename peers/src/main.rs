@@ -16,8 +16,8 @@
 
 use burn::tensor::activation as bact;
 use burn::tensor::{Device, Tensor, TensorData};
-use wgact::{Activation, Context, Relu, verify, wgpu};
-use wgact_peers::{burn_device, medians};
+use wgact::{Activation, Context, Relu, verify};
+use wgact_peers::{burn_device, device_copy, medians, wgact_call};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Op {
@@ -121,33 +121,18 @@ fn case_data(shape: [usize; 2]) -> Vec<f32> {
 fn measure_alone(ctx: &Context, op: Op, shape: [usize; 2]) -> (f64, f64) {
     let data = case_data(shape);
     let act = op.wgact();
-    let wait = || {
-        let _ = ctx.device().poll(wgpu::PollType::wait_indefinitely());
-    };
     let x = ctx.upload(&data, &shape).expect("upload");
     let y = ctx.empty(&shape).expect("output");
     let c = ctx.empty(&shape).expect("copy target");
-    let [w, cp] = medians([
-        &mut || {
-            ctx.apply_into(&act, &x, &y).expect("wgact op");
-            wait();
-        },
-        &mut || {
-            let mut enc = ctx.device().create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(x.buffer(), x.offset(), c.buffer(), c.offset(), x.byte_len());
-            ctx.queue().submit([enc.finish()]);
-            wait();
-        },
-    ]);
+    let [w, cp] = medians([&mut || wgact_call(ctx, &act, &x, &y), &mut || {
+        device_copy(ctx, &x, &c)
+    }]);
     (w, cp)
 }
 
 fn measure(ctx: &Context, dev: &Device, op: Op, shape: [usize; 2], alone: (f64, f64)) -> Row {
     let data = case_data(shape);
     let act = op.wgact();
-    let wait = || {
-        let _ = ctx.device().poll(wgpu::PollType::wait_indefinitely());
-    };
     // Upload once; then per round: wgact's op + wait, the device's copy of
     // the same bytes + wait, burn's op + sync.
     let x = ctx.upload(&data, &shape).expect("upload");
@@ -155,16 +140,8 @@ fn measure(ctx: &Context, dev: &Device, op: Op, shape: [usize; 2], alone: (f64, 
     let c = ctx.empty(&shape).expect("copy target");
     let bx = Tensor::<2>::from_data(TensorData::new(data.clone(), shape), dev);
     let [wgact_s, copy_s, burn_s] = medians([
-        &mut || {
-            ctx.apply_into(&act, &x, &y).expect("wgact op");
-            wait();
-        },
-        &mut || {
-            let mut enc = ctx.device().create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(x.buffer(), x.offset(), c.buffer(), c.offset(), x.byte_len());
-            ctx.queue().submit([enc.finish()]);
-            wait();
-        },
+        &mut || wgact_call(ctx, &act, &x, &y),
+        &mut || device_copy(ctx, &x, &c),
         &mut || {
             let out = op.burn(bx.clone());
             dev.sync().expect("burn sync");

@@ -3,9 +3,9 @@
 //! swapped for variants (each the real module, one function changed), at
 //! 2^24 f32 elements; wall time per dispatch + wait (median). Finds where an
 //! op's time goes on a CPU adapter.
-use wgact::kernels::{Io, Kernel, WIDE_ITEMS, Width};
+use wgact::kernels::{Io, Kernel, Width};
 use wgact::{Context, Op};
-use wgact_peers::{Probe, median_ms, uniform};
+use wgact_peers::{median_ms, module_groups, module_probe};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -33,17 +33,6 @@ fn main() {
     }
     .source();
     let vecs = (n / 4) as u32;
-    let mut u = [0u8; 32];
-    u[..4].copy_from_slice(&vecs.to_le_bytes());
-    let ubuf = uniform(&ctx, &u);
-    // The context's own pipeline constants (common.wgsl's overrides).
-    let wg = ctx.workgroup_size();
-    let constants = [
-        ("WG_SIZE", wg as f64),
-        ("DIV_EXACT", ctx.exact_division() as u8 as f64),
-        ("WIDE_ITEMS", WIDE_ITEMS as f64),
-        ("DEFAULT_PARAMS", 1.0),
-    ];
     for block in text.split("=== ").filter(|b| !b.trim().is_empty()) {
         let (name, body) = block.split_once('\n').unwrap();
         let src = if body.trim().is_empty() {
@@ -55,8 +44,8 @@ fn main() {
             ) + "\n"
                 + body
         };
-        let probe = Probe::new(&ctx, &src, &constants, &[x.buffer(), y.buffer(), &ubuf]);
-        let t = median_ms(|| probe.run(&ctx, vecs.div_ceil(wg * WIDE_ITEMS)));
+        let probe = module_probe(&ctx, &src, x.buffer(), y.buffer(), vecs);
+        let t = median_ms(|| probe.run(&ctx, module_groups(&ctx, vecs)));
         println!("{:<40} {t:7.2} ms", name.trim());
     }
 }

@@ -6,9 +6,11 @@
 //! `apply_into` and the copy interleaved with burn's relu on its own device
 //! on the same adapter (as the side-by-side run does).
 use burn::tensor::{Tensor, TensorData, activation};
-use wgact::kernels::{Io, Kernel, WIDE_ITEMS, Width};
+use wgact::kernels::{Io, Kernel, Width};
 use wgact::{Activation, Context, Op, wgpu};
-use wgact_peers::{Probe, burn_device, median_ms, medians, uniform};
+use wgact_peers::{
+    burn_device, device_copy, median_ms, medians, module_groups, module_probe, wgact_call,
+};
 
 fn main() {
     let ctx = Context::new().unwrap();
@@ -18,13 +20,7 @@ fn main() {
     let y = ctx.empty(&[n]).unwrap();
     let c = ctx.empty(&[n]).unwrap();
     let act = Activation::Linear;
-    let wait = || {
-        let _ = ctx.device().poll(wgpu::PollType::wait_indefinitely());
-    };
-    let alone = median_ms(|| {
-        ctx.apply_into(&act, &x, &y).unwrap();
-        wait();
-    });
+    let alone = median_ms(|| wgact_call(&ctx, &act, &x, &y));
     // The same, waiting by polling without blocking and sleeping between
     // polls (does the blocking wait spin a core?).
     let napping = median_ms(|| {
@@ -37,18 +33,9 @@ fn main() {
         }
     });
     println!("apply_into linear, waiting in 0.1 ms naps: {napping:.2} ms");
-    let [with_copy, copy] = medians([
-        &mut || {
-            ctx.apply_into(&act, &x, &y).unwrap();
-            wait();
-        },
-        &mut || {
-            let mut enc = ctx.device().create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(x.buffer(), x.offset(), c.buffer(), c.offset(), x.byte_len());
-            ctx.queue().submit([enc.finish()]);
-            wait();
-        },
-    ]);
+    let [with_copy, copy] = medians([&mut || wgact_call(&ctx, &act, &x, &y), &mut || {
+        device_copy(&ctx, &x, &c)
+    }]);
     let src = Kernel::Map {
         op: Op::Linear,
         width: Width::Vec4,
@@ -58,31 +45,13 @@ fn main() {
     }
     .source();
     let vecs = (n / 4) as u32;
-    let mut u = [0u8; 32];
-    u[..4].copy_from_slice(&vecs.to_le_bytes());
-    let ubuf = uniform(&ctx, &u);
-    let wg = ctx.workgroup_size();
-    let constants = [
-        ("WG_SIZE", wg as f64),
-        ("DIV_EXACT", ctx.exact_division() as u8 as f64),
-        ("WIDE_ITEMS", WIDE_ITEMS as f64),
-        ("DEFAULT_PARAMS", 1.0),
-    ];
-    let probe = Probe::new(&ctx, &src, &constants, &[x.buffer(), y.buffer(), &ubuf]);
-    let by_hand = median_ms(|| probe.run(&ctx, vecs.div_ceil(wg * WIDE_ITEMS)));
+    let probe = module_probe(&ctx, &src, x.buffer(), y.buffer(), vecs);
+    let by_hand = median_ms(|| probe.run(&ctx, module_groups(&ctx, vecs)));
     let (dev, _) = burn_device();
     let bx = Tensor::<2>::from_data(TensorData::new(data.clone(), [1, n]), &dev);
     let [w_burn, c_burn, burn] = medians([
-        &mut || {
-            ctx.apply_into(&act, &x, &y).unwrap();
-            wait();
-        },
-        &mut || {
-            let mut enc = ctx.device().create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(x.buffer(), x.offset(), c.buffer(), c.offset(), x.byte_len());
-            ctx.queue().submit([enc.finish()]);
-            wait();
-        },
+        &mut || wgact_call(&ctx, &act, &x, &y),
+        &mut || device_copy(&ctx, &x, &c),
         &mut || {
             let out = activation::relu(bx.clone());
             dev.sync().expect("burn sync");
@@ -94,15 +63,9 @@ fn main() {
         dev.sync().expect("burn sync");
         drop(out);
     });
-    let after = median_ms(|| {
-        ctx.apply_into(&act, &x, &y).unwrap();
-        wait();
-    });
+    let after = median_ms(|| wgact_call(&ctx, &act, &x, &y));
     std::thread::sleep(std::time::Duration::from_secs(2));
-    let later = median_ms(|| {
-        ctx.apply_into(&act, &x, &y).unwrap();
-        wait();
-    });
+    let later = median_ms(|| wgact_call(&ctx, &act, &x, &y));
     println!("apply_into linear alone after burn ran: {after:.2} ms, 2 s later {later:.2} ms");
     println!(
         "burn's relu alone {burn_alone:.2} ms; beside wgact ({:.2} ms): apply_into linear {:.2} ms, copy {:.2} ms",
