@@ -97,22 +97,22 @@ fn single_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 @group(0) @binding(0) var<storage, read> src4: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> dst4: array<vec4<f32>>;
 
-fn normalize_single4(v: vec4<f32>) -> vec4<f32> {
-    return vec4<f32>(normalize_single(v.x), normalize_single(v.y), normalize_single(v.z), normalize_single(v.w));
-}
-
 // WIDE_ITEMS vec4s per invocation, WG_SIZE apart, as the wide elementwise
-// kernels take them.
+// kernels take them; the row's stats and constants once per invocation
+// (loaded per element, they are not hoisted past the stores, and
+// log_softmax's constant is a log1p).
 @compute @workgroup_size(WG_SIZE)
 fn single4(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
+    let st = stats[0];
+    let c = axis_prep(st.x, st.y);
     for (var k = 0u; k < WIDE_ITEMS; k++) {
         let i = wide_index(wid, nwg, lid.x, k);
         if (i < sp.count / 4u) {
-            dst4[sp.base / 4u + i] = normalize_single4(src4[sp.base / 4u + i]);
+            dst4[sp.base / 4u + i] = axis_of4(src4[sp.base / 4u + i], st.x, st.y, c);
         }
     }
 }
@@ -123,17 +123,19 @@ fn single4_inplace(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
+    let st = stats[0];
+    let c = axis_prep(st.x, st.y);
     for (var k = 0u; k < WIDE_ITEMS; k++) {
         let i = wide_index(wid, nwg, lid.x, k);
         if (i < sp.count / 4u) {
-            dst4[sp.base / 4u + i] = normalize_single4(dst4[sp.base / 4u + i]);
+            dst4[sp.base / 4u + i] = axis_of4(dst4[sp.base / 4u + i], st.x, st.y, c);
         }
     }
 }
 
-// Long rows of an op that keeps its exp term (KEEP_TERM): group g of
-// 4 vec4s holds the terms exp(x - m_g) softmax_stats.wgsl's
-// `colgroups4` stored, m_g = parts[sp.pbase + g].x. Each is rescaled by
+// Long rows of an op that keeps its exp term (KEEP_TERM): the 8 vec4s of
+// group g (kernels::KEPT_GROUP elements) hold the terms exp(x - m_g)
+// softmax_stats.wgsl's `colgroups4` stored, m_g = parts[sp.pbase + g].x. Each is rescaled by
 // exp(m_g - M) (as a pair and a power of two applied last, so a subnormal
 // term is rounded once) and mapped in place.
 @group(0) @binding(4) var<storage, read> parts: array<vec2<f32>>;
@@ -160,11 +162,6 @@ fn kept4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     for (var j = 0u; j < min(8u, nv - first); j++) {
         let e = dst4[at + j];
         let t = ((e * p.x + fence4(e * p.y)) * s1) * s2;
-        dst4[at + j] = vec4<f32>(
-            axis_value(t.x, st.x, st.y, c),
-            axis_value(t.y, st.x, st.y, c),
-            axis_value(t.z, st.x, st.y, c),
-            axis_value(t.w, st.x, st.y, c),
-        );
+        dst4[at + j] = axis_value4(t, st.x, st.y, c);
     }
 }

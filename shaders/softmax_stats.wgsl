@@ -202,13 +202,26 @@ fn cols_fused(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 @group(0) @binding(0) var<storage, read> src4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> out4: array<vec4<f32>>;
 
+// track and add_exp on each component of v (add_exp's terms returned).
+fn track4(v: vec4<f32>, m: ptr<function, f32>, bad: ptr<function, u32>) {
+    track(v.x, m, bad);
+    track(v.y, m, bad);
+    track(v.z, m, bad);
+    track(v.w, m, bad);
+}
+
+fn terms4(v: vec4<f32>, mx: f32, acc: ptr<function, Acc>, ones: ptr<function, f32>) -> vec4<f32> {
+    return vec4<f32>(
+        add_exp(acc, ones, v.x, mx),
+        add_exp(acc, ones, v.y, mx),
+        add_exp(acc, ones, v.z, mx),
+        add_exp(acc, ones, v.w, mx),
+    );
+}
+
 fn max4(first: u32, count: u32, m: ptr<function, f32>, bad: ptr<function, u32>) {
     for (var k = 0u; k < count; k++) {
-        let v = src4[first + k];
-        track(v.x, m, bad);
-        track(v.y, m, bad);
-        track(v.z, m, bad);
-        track(v.w, m, bad);
+        track4(src4[first + k], m, bad);
     }
 }
 
@@ -219,11 +232,7 @@ fn walk4(first: u32, count: u32) -> Stat {
     var acc = acc_new();
     var ones = 0.0;
     for (var k = 0u; k < count; k++) {
-        let v = src4[first + k];
-        add_exp(&acc, &ones, v.x, m);
-        add_exp(&acc, &ones, v.y, m);
-        add_exp(&acc, &ones, v.z, m);
-        add_exp(&acc, &ones, v.w, m);
+        terms4(src4[first + k], m, &acc, &ones);
     }
     return Stat(m, excess(ones, acc_total(acc)), bad != 0u);
 }
@@ -242,13 +251,7 @@ fn cols_fused4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     var acc = acc_new();
     var ones = 0.0;
     for (var k = 0u; k < n; k++) {
-        let v = src4[first + k];
-        let e = vec4<f32>(
-            add_exp(&acc, &ones, v.x, m),
-            add_exp(&acc, &ones, v.y, m),
-            add_exp(&acc, &ones, v.z, m),
-            add_exp(&acc, &ones, v.w, m),
-        );
+        let e = terms4(src4[first + k], m, &acc, &ones);
         if (KEEP_TERM) {
             out4[first + k] = e;
         }
@@ -262,12 +265,7 @@ fn cols_fused4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
         } else {
             v = src4[first + k];
         }
-        out4[first + k] = vec4<f32>(
-            axis_value(v.x, st.x, st.y, c),
-            axis_value(v.y, st.x, st.y, c),
-            axis_value(v.z, st.x, st.y, c),
-            axis_value(v.w, st.x, st.y, c),
-        );
+        out4[first + k] = axis_value4(v, st.x, st.y, c);
     }
 }
 
@@ -364,22 +362,6 @@ struct Group {
     v2: vec4<f32>,
     v3: vec4<f32>,
     partial: vec2<f32>,
-}
-
-fn track4(v: vec4<f32>, m: ptr<function, f32>, bad: ptr<function, u32>) {
-    track(v.x, m, bad);
-    track(v.y, m, bad);
-    track(v.z, m, bad);
-    track(v.w, m, bad);
-}
-
-fn terms4(v: vec4<f32>, mx: f32, acc: ptr<function, Acc>, ones: ptr<function, f32>) -> vec4<f32> {
-    return vec4<f32>(
-        add_exp(acc, ones, v.x, mx),
-        add_exp(acc, ones, v.y, mx),
-        add_exp(acc, ones, v.z, mx),
-        add_exp(acc, ones, v.w, mx),
-    );
 }
 
 // Vec4 j of group g of the window, clamped to the window (`gval` then

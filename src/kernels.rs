@@ -17,8 +17,8 @@ macro_rules! shader {
     };
 }
 
-/// Elements per group of softmax's long-row kernels (`colgroups4` and
-/// `kept4`: 4 vec4s, unrolled by hand in softmax_stats.wgsl).
+/// Elements per group of the long-row kernels on CPU adapters (`colgroups4`
+/// and `kept4`: 8 vec4s, two `Group`s unrolled by hand in softmax_stats.wgsl).
 pub const KEPT_GROUP: usize = 32;
 
 /// Items each invocation of a wide elementwise kernel (`Width::Vec4`,

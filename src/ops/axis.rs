@@ -534,7 +534,7 @@ fn strided_long(
     Ok(())
 }
 
-/// One window of a long contiguous row for [`long_kept`]: x's and the
+/// One window of a long contiguous row for [`long_groups`]: x's and the
 /// output's bindings (buffer, offset, size), the base index both share, and
 /// the element count.
 type KeptWindow<'t> = (
@@ -546,7 +546,7 @@ type KeptWindow<'t> = (
 
 /// The windows of the contiguous row of `len` elements from `first`, where
 /// each is in vec4s (counts and bases multiples of 4, the same base in x and
-/// the output) for [`long_kept`]; none where one is not.
+/// the output) for [`long_groups`]; none where one is not.
 fn kept_windows<'t>(
     ctx: &Context,
     x: &'t Tensor,
