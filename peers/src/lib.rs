@@ -175,6 +175,20 @@ pub fn device_copy(ctx: &Context, x: &wgact::Tensor, c: &wgact::Tensor) {
     wait(ctx);
 }
 
+/// The source of wgact's own wide (vec4) f32 kernel module of `op`, out of
+/// place, default parameters built in: what [`module_probe`] dispatches.
+pub fn wide_module(op: wgact::Op) -> String {
+    use wgact::kernels::{Io, Kernel, Width};
+    Kernel::Map {
+        op,
+        width: Width::Vec4,
+        inplace: false,
+        io: Io::F32,
+        defaults: true,
+    }
+    .source()
+}
+
 /// wgact's own module `src` of a wide f32 kernel as a [`Probe`] from `x` to
 /// `y` (`vecs` vec4s), with the context's pipeline constants and default
 /// parameters built in; dispatch it with [`Probe::run`] over

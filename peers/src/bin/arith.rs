@@ -3,9 +3,8 @@
 //! swapped for variants (each the real module, one function changed), at
 //! 2^24 f32 elements; wall time per dispatch + wait (median). Finds where an
 //! op's time goes on a CPU adapter.
-use wgact::kernels::{Io, Kernel, Width};
 use wgact::{Context, Op};
-use wgact_peers::{median_ms, module_groups, module_probe};
+use wgact_peers::{median_ms, module_groups, module_probe, wide_module};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -24,14 +23,7 @@ fn main() {
     let data: Vec<f32> = (0..n).map(|_| rng.normal(3.0)).collect();
     let x = ctx.upload(&data, &[n]).unwrap();
     let y = ctx.empty(&[n]).unwrap();
-    let base = Kernel::Map {
-        op,
-        width: Width::Vec4,
-        inplace: false,
-        io: Io::F32,
-        defaults: true,
-    }
-    .source();
+    let base = wide_module(op);
     let vecs = (n / 4) as u32;
     for block in text.split("=== ").filter(|b| !b.trim().is_empty()) {
         let (name, body) = block.split_once('\n').unwrap();

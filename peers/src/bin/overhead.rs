@@ -6,10 +6,10 @@
 //! `apply_into` and the copy interleaved with burn's relu on its own device
 //! on the same adapter (as the side-by-side run does).
 use burn::tensor::{Tensor, TensorData, activation};
-use wgact::kernels::{Io, Kernel, Width};
 use wgact::{Activation, Context, Op, wgpu};
 use wgact_peers::{
     burn_device, device_copy, median_ms, medians, module_groups, module_probe, wgact_call,
+    wide_module,
 };
 
 fn main() {
@@ -36,14 +36,7 @@ fn main() {
     let [with_copy, copy] = medians([&mut || wgact_call(&ctx, &act, &x, &y), &mut || {
         device_copy(&ctx, &x, &c)
     }]);
-    let src = Kernel::Map {
-        op: Op::Linear,
-        width: Width::Vec4,
-        inplace: false,
-        io: Io::F32,
-        defaults: true,
-    }
-    .source();
+    let src = wide_module(Op::Linear);
     let vecs = (n / 4) as u32;
     let probe = module_probe(&ctx, &src, x.buffer(), y.buffer(), vecs);
     let by_hand = median_ms(|| probe.run(&ctx, module_groups(&ctx, vecs)));
