@@ -352,12 +352,11 @@ fn softmax_long_rows_special_values() {
         Activation::Softmax { axis: -1 },
         Activation::LogSoftmax { axis: -1 },
     ] {
-        long_rows_special_values(&act);
+        long_rows_special_values(act);
     }
 }
 
-fn long_rows_special_values(act: &Activation) {
-    let act = *act;
+fn long_rows_special_values(act: Activation) {
     let c = ctx();
     let mut rng = verify::Rng::new(0x5eed);
     let (inf, nan) = (f32::INFINITY, f32::NAN);
